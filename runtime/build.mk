@@ -1,0 +1,50 @@
+# Runtime: libvessel (runtime/src), the vessel-runtime CLI (runtime/cli) and
+# vessel-shim (runtime/shim). The control-channel code is generated from
+# runtime/proto/control.proto by the top-level rule into $(BUILD)/gen.
+RT_PKGS      := jansson libprotobuf-c
+RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil
+EXTRA_CFLAGS_runtime := -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/shim \
+	$(shell $(PKG_CONFIG) --cflags $(RT_PKGS) 2>/dev/null)
+EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl
+
+GEN_HDRS += $(BUILD)/gen/control.pb-c.h
+RT_LIB_SRCS  := $(wildcard runtime/src/*.c) runtime/ctl/ctl_frame.c
+RT_LIB_OBJS  := $(RT_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/$(BUILD)/gen/control.pb-c.o
+RT_LIB       := $(BUILD)/lib/libvessel.a
+RT_SAN_LIB   := $(BUILD)/lib/libvessel-san.a
+RT_CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/cli/*.c))
+RT_SHIM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/shim/*.c))
+
+BINS += $(BUILD)/bin/vessel-runtime $(BUILD)/bin/vessel-shim
+
+$(RT_LIB): $(RT_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(RT_SAN_LIB): $(RT_LIB_SRCS:%.c=$(BUILD)/san/%.o) $(BUILD)/san/$(BUILD)/gen/control.pb-c.o
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/vessel-runtime: $(RT_CLI_OBJS) $(RT_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(RT_LIBS)
+
+$(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(RT_LIBS)
+
+# Unit tests (cmocka, ASan+UBSan).
+RT_UNIT := test_oci_config test_oci_qemu_cmd test_state
+UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
+$(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
+		$(RT_SAN_LIB) $(COMMON_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(RT_LIBS)
+
+# libFuzzer target for the config.json parser.
+FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_oci_config
+$(BUILD)/tests/fuzz/fuzz_oci_config: tests/fuzz/fuzz_oci_config.c runtime/src/oci_config.c \
+		$(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iruntime/src \
+		-o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)

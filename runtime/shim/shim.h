@@ -1,0 +1,69 @@
+/* vessel-shim internals. One shim per container: it boots the microVM
+ * (shim_boot.c), then serves the container's life (shim_loop.c): guest
+ * control frames, stdio relay, requests from later vessel-runtime calls on
+ * <state dir>/shim.sock, and signals. Its exit status is the workload's. */
+#ifndef VESSEL_SHIM_H
+#define VESSEL_SHIM_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ctl_frame.h"
+#include "oci_config.h"
+#include "qmp.h"
+#include "state.h"
+#include "vm.h"
+
+#define SHIM_EXIT_VM_FAILED 255
+
+struct shim {
+	/* arguments */
+	const char *root, *id, *bundle, *lib_dir, *console_socket;
+	enum vsl_accel accel_req;
+	int sync_fd; /* create waits on it; -1 once answered */
+	/* container */
+	struct vsl_oci_config *cfg;
+	struct vsl_state *st;
+	char *kernel, *initramfs;
+	enum vsl_accel accel; /* the one that booted */
+	/* VM */
+	pid_t qemu_pid;
+	int qemu_status; /* wait status once reaped */
+	bool qemu_reaped;
+	int ctl_fd;
+	struct vsl_ctl_reader rd;
+	struct vsl_qmp *qmp;
+	/* loop */
+	int sig_fd;
+	int listen_fd;
+	int in_fd, out_fd, err_fd; /* host side of the workload's stdio */
+	int pty_master;            /* console-socket mode: our end of the host pty */
+	bool in_open;
+	int pending_start_fd; /* client waiting for Started */
+	bool started, exited, quitting;
+	int exit_status;
+};
+
+/* shim_boot.c */
+int shim_boot(struct shim *s, struct vsl_err **err);
+void shim_vm_kill(struct shim *s, int grace_ms);
+void shim_reap(struct shim *s);
+
+/* shim_guest.c: frames to and from vessel-init */
+int shim_send_create(struct shim *s, struct vsl_err **err);
+int shim_send_simple(struct shim *s, Vessel__Ctl__Frame__MsgCase what, struct vsl_err **err);
+int shim_send_signal(struct shim *s, int signo, bool all, struct vsl_err **err);
+int shim_send_stdin(struct shim *s, const void *data, size_t n, bool eof, struct vsl_err **err);
+int shim_send_resize(struct shim *s, unsigned rows, unsigned cols, struct vsl_err **err);
+/* Waits up to timeout_ms for a frame of type `want` (others are handled by
+ * shim_handle_frame); an Error frame becomes *err. */
+int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeout_ms,
+		    Vessel__Ctl__Frame **out, struct vsl_err **err);
+
+/* shim_loop.c */
+int shim_loop(struct shim *s);
+void shim_handle_frame(struct shim *s, Vessel__Ctl__Frame *f);
+int shim_save_state(struct shim *s);
+long shim_now_ms(void);
+
+#endif

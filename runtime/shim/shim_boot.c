@@ -1,0 +1,265 @@
+/* Booting the microVM: choose the accelerator, start QEMU, connect the
+ * control channel, wait for vessel-init's Ready, send Create.
+ *
+ * On `--accel auto` a KVM boot that does not reach Ready within
+ * KVM_READY_MS (or whose QEMU exits) is abandoned for TCG; the fallback is
+ * logged and remembered for the host (vsl_accel_remember_fallback).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "vessel/cleanup.h"
+#include "vessel/log.h"
+
+#define KVM_READY_MS 4000   /* a working KVM boot reaches init well under 1 s */
+#define TCG_READY_MS 60000  /* ~1-2 s normally; generous for a loaded host */
+#define CREATED_MS 30000
+#define CTL_CONNECT_MS 10000
+
+void shim_reap(struct shim *s)
+{
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, WNOHANG);
+		if (p <= 0)
+			return;
+		if (p == s->qemu_pid) {
+			s->qemu_reaped = true;
+			s->qemu_status = status;
+		}
+	}
+}
+
+/* Ends QEMU: waits grace_ms for it to exit by itself, then QMP quit, then
+ * SIGKILL. Always reaps it. */
+void shim_vm_kill(struct shim *s, int grace_ms)
+{
+	if (s->qemu_pid <= 0)
+		return;
+	long deadline = shim_now_ms() + grace_ms;
+	bool quit_sent = false, killed = false;
+	while (!s->qemu_reaped) {
+		shim_reap(s);
+		if (s->qemu_reaped)
+			break;
+		long now = shim_now_ms();
+		if (now >= deadline && !quit_sent) {
+			quit_sent = true;
+			deadline = now;
+			if (s->qmp != NULL && vsl_qmp_execute(s->qmp, "quit", NULL, NULL, NULL) == 0)
+				deadline = now + 2000;
+		} else if (now >= deadline && !killed) {
+			killed = true;
+			kill(s->qemu_pid, SIGKILL);
+		}
+		usleep(5000);
+	}
+	vsl_qmp_close(s->qmp);
+	s->qmp = NULL;
+}
+
+static void exec_qemu(char **argv)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* no QEMU outlives its shim */
+	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int log = open("qemu.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* First line of QEMU's own output, or the last console line, for errors. */
+static char *vm_failure_hint(void)
+{
+	char line[400], last[512] = "";
+	const char *files[] = { "qemu.log", "console.log" };
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+		if (f == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (line[0] == '\0')
+				continue;
+			snprintf(last, sizeof(last), "%s: %s", files[i], line);
+			if (i == 0 || strstr(line, "error") || strstr(line, "panic"))
+				break;
+		}
+		fclose(f);
+		if (last[0] != '\0')
+			break;
+	}
+	return last[0] ? xstrdup(last) : xstrdup("no output from QEMU or the guest");
+}
+
+static int connect_ctl(struct shim *s, struct vsl_err **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "ctl.sock" };
+	long deadline = shim_now_ms() + CTL_CONNECT_MS;
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return vsl_err_make(err, errno, "socket");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			s->ctl_fd = fd;
+			return 0;
+		}
+		int e = errno;
+		close(fd);
+		shim_reap(s);
+		if (s->qemu_reaped)
+			return vsl_err_make(err, 0, "QEMU exited at start (wait status %d)",
+					    s->qemu_status);
+		if ((e != ENOENT && e != ECONNREFUSED) || shim_now_ms() > deadline)
+			return vsl_err_make(err, e, "connect to the control socket `%s/ctl.sock`",
+					    s->st ? s->id : "");
+		usleep(2000);
+	}
+}
+
+/* Starts QEMU with the given accelerator and waits for Ready. */
+static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **ready,
+		     struct vsl_err **err)
+{
+	struct vsl_vm_spec spec = {
+		.qemu_bin = getenv("VESSEL_QEMU") ? getenv("VESSEL_QEMU") : "qemu-system-x86_64",
+		.kernel = s->kernel,
+		.initramfs = s->initramfs,
+		.rootfs_image = "rootfs.erofs",
+		.ctl_socket = "ctl.sock",
+		.qmp_socket = "qmp.sock",
+		.console_log = "console.log",
+		.extra_cmdline = getenv("VESSEL_KERNEL_CMDLINE"),
+		.accel = accel,
+		.vcpus = s->cfg->vcpus,
+		.memory_mb = s->cfg->memory_mb,
+		.tsc_khz = accel == VSL_ACCEL_TCG ? vsl_host_tsc_khz() : 0,
+		.numa_node = -1,
+	};
+	unlink("ctl.sock");
+	unlink("qmp.sock");
+	char **argv = vsl_vm_qemu_argv(&spec);
+	if (vsl_log_enabled(VSL_LOG_DEBUG)) {
+		cleanup_free char *line = vsl_argv_join(argv);
+		vsl_debug("container `%s`: %s", s->id, line);
+	}
+	s->qemu_reaped = false;
+	s->qemu_pid = fork();
+	if (s->qemu_pid == 0)
+		exec_qemu(argv);
+	vsl_argv_free(argv);
+	if (s->qemu_pid < 0)
+		return vsl_err_make(err, errno, "fork QEMU");
+	vsl_ctl_reader_free(&s->rd);
+	vsl_ctl_reader_init(&s->rd);
+	int r = connect_ctl(s, err);
+	if (r == 0)
+		r = shim_wait_frame(s, VESSEL__CTL__FRAME__MSG_READY,
+				    accel == VSL_ACCEL_KVM ? KVM_READY_MS : TCG_READY_MS, ready, err);
+	if (r < 0) {
+		shim_vm_kill(s, 0);
+		if (s->ctl_fd >= 0)
+			close(s->ctl_fd);
+		s->ctl_fd = -1;
+		cleanup_free char *hint = vm_failure_hint();
+		return vsl_err_wrap(err, "boot under %s (%s)", vsl_accel_name(accel), hint);
+	}
+	return 0;
+}
+
+static enum vsl_accel first_accel(struct shim *s, const char *qemu_bin)
+{
+	if (s->accel_req != VSL_ACCEL_AUTO)
+		return s->accel_req;
+	if (!vsl_accel_kvm_available()) {
+		vsl_info("container `%s`: /dev/kvm is not usable: booting under TCG", s->id);
+		return VSL_ACCEL_TCG;
+	}
+	if (vsl_accel_fallback_remembered(s->lib_dir, qemu_bin)) {
+		vsl_info("container `%s`: KVM failed on this host before (%s/accel-fallback.json): "
+			 "booting under TCG", s->id, s->lib_dir);
+		return VSL_ACCEL_TCG;
+	}
+	return VSL_ACCEL_KVM;
+}
+
+static void note_fallback(struct shim *s, const char *qemu_bin, const char *why)
+{
+	vsl_warn("container `%s`: KVM boot failed (%s): falling back to TCG; remembered in "
+		 "%s/accel-fallback.json", s->id, why, s->lib_dir);
+	if (s->sync_fd >= 0)
+		dprintf(s->sync_fd, "warn container `%s`: KVM boot failed (%s): falling back to TCG\n",
+			s->id, why);
+	cleanup_err struct vsl_err *e = NULL;
+	if (vsl_accel_remember_fallback(s->lib_dir, qemu_bin, why, &e) < 0)
+		vsl_warn("container `%s`: cannot remember the KVM fallback: %s", s->id, e->msg);
+}
+
+static void record_boot(struct shim *s, const Vessel__Ctl__Ready *ready, long t0)
+{
+	vsl_state_annotate(s->st, "org.vessel.kernel_release", ready->kernel_release);
+	vsl_state_annotate(s->st, "org.vessel.accel", vsl_accel_name(s->accel));
+	vsl_info("container `%s`: guest kernel %s booted under %s, vessel-init %s READY after %ld ms",
+		 s->id, ready->kernel_release, vsl_accel_name(s->accel), ready->init_version,
+		 shim_now_ms() - t0);
+}
+
+static void record_vcpus(struct shim *s)
+{
+	cleanup_free int *tids = NULL;
+	size_t n = 0;
+	cleanup_err struct vsl_err *e = NULL;
+	if (vsl_qmp_vcpu_threads(s->qmp, &tids, &n, &e) < 0) {
+		vsl_warn("container `%s`: %s", s->id, e->msg);
+		return;
+	}
+	char buf[256] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < n && len < sizeof(buf) - 16; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", i ? "," : "", tids[i]);
+	vsl_state_annotate(s->st, "org.vessel.vcpu_threads", buf);
+}
+
+int shim_boot(struct shim *s, struct vsl_err **err)
+{
+	const char *qemu_bin = getenv("VESSEL_QEMU") ? getenv("VESSEL_QEMU") : "qemu-system-x86_64";
+	long t0 = shim_now_ms();
+	Vessel__Ctl__Frame *ready = NULL;
+	s->accel = first_accel(s, qemu_bin);
+	int r = boot_once(s, s->accel, &ready, err);
+	if (r < 0 && s->accel == VSL_ACCEL_KVM && s->accel_req == VSL_ACCEL_AUTO) {
+		note_fallback(s, qemu_bin, (*err)->msg);
+		vsl_err_freep(err);
+		s->accel = VSL_ACCEL_TCG;
+		r = boot_once(s, s->accel, &ready, err);
+	}
+	if (r < 0)
+		return -1;
+	record_boot(s, ready->ready, t0);
+	vessel__ctl__frame__free_unpacked(ready, NULL);
+	if (vsl_qmp_connect("qmp.sock", 5000, &s->qmp, err) < 0)
+		return -1;
+	record_vcpus(s);
+	Vessel__Ctl__Frame *created = NULL;
+	if (shim_send_create(s, err) < 0 ||
+	    shim_wait_frame(s, VESSEL__CTL__FRAME__MSG_CREATED, CREATED_MS, &created, err) < 0)
+		return -1;
+	vessel__ctl__frame__free_unpacked(created, NULL);
+	return 0;
+}

@@ -1,0 +1,192 @@
+/* vessel-shim: the per-container supervisor started (detached) by
+ * `vessel-runtime create`. Its pid is the one the container manager sees; it
+ * inherits create's stdio and relays the workload's stdio on it.
+ *
+ *   vessel-shim --root R --id ID --bundle B --sync-fd N [--console-socket S]
+ *               [--accel auto|kvm|tcg] [--lib-dir D] [--log F]
+ *               [--log-format text|json] [--debug]
+ *
+ * It answers create on the sync fd with "ok", "warn <msg>" lines or
+ * "error <msg>", then runs until the workload ends and exits with its status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "vessel/cleanup.h"
+#include "vessel/log.h"
+
+static int parse_args(struct shim *s, int argc, char **argv, const char **log,
+		      enum vsl_log_format *fmt, bool *debug)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },   { "id", required_argument, NULL, 'i' },
+		{ "bundle", required_argument, NULL, 'b' }, { "sync-fd", required_argument, NULL, 's' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "accel", required_argument, NULL, 'a' },  { "lib-dir", required_argument, NULL, 'L' },
+		{ "log", required_argument, NULL, 'l' },    { "log-format", required_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },        { NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': s->root = optarg; break;
+		case 'i': s->id = optarg; break;
+		case 'b': s->bundle = optarg; break;
+		case 's': s->sync_fd = atoi(optarg); break;
+		case 'c': s->console_socket = optarg; break;
+		case 'a':
+			if (vsl_accel_parse(optarg, &s->accel_req) < 0)
+				return -1;
+			break;
+		case 'L': s->lib_dir = optarg; break;
+		case 'l': *log = optarg; break;
+		case 'f':
+			if (vsl_log_format_parse(optarg, fmt) < 0)
+				return -1;
+			break;
+		case 'd': *debug = true; break;
+		default: return -1;
+		}
+	}
+	return s->root && s->id && s->bundle && s->lib_dir ? 0 : -1;
+}
+
+static int setup_signals(struct shim *s, struct vsl_err **err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return s->sig_fd < 0 ? vsl_err_make(err, errno, "signalfd") : 0;
+}
+
+static int listen_socket(struct shim *s, struct vsl_err **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "shim.sock" };
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->listen_fd < 0)
+		return vsl_err_make(err, errno, "socket");
+	unlink("shim.sock");
+	if (bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s->listen_fd, 16) < 0)
+		return vsl_err_make(err, errno, "container `%s`: listen on shim.sock", s->id);
+	return 0;
+}
+
+/* terminal: true with --console-socket: make a host pty, hand its master to
+ * the manager over SCM_RIGHTS (runc's protocol) and relay the slave. */
+static int setup_console(struct shim *s, struct vsl_err **err)
+{
+	int master, slave;
+	struct winsize ws = { .ws_row = (unsigned short)(s->cfg->rows ? s->cfg->rows : 24),
+			      .ws_col = (unsigned short)(s->cfg->cols ? s->cfg->cols : 80) };
+	if (openpty(&master, &slave, NULL, NULL, &ws) < 0)
+		return vsl_err_make(err, errno, "container `%s`: openpty", s->id);
+	fcntl(master, F_SETFD, FD_CLOEXEC);
+	fcntl(slave, F_SETFD, FD_CLOEXEC);
+	struct termios t;
+	if (tcgetattr(slave, &t) == 0) {
+		cfmakeraw(&t); /* the guest's pty does the line discipline */
+		tcsetattr(slave, TCSANOW, &t);
+	}
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->console_socket);
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r == 0) {
+		char name[] = "/dev/ptmx";
+		struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
+		union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				      .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &master, sizeof(int));
+		r = sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	}
+	int e = errno;
+	close(master);
+	if (r < 0) {
+		close(slave);
+		return vsl_err_make(err, e, "container `%s`: --console-socket `%s`", s->id,
+				    s->console_socket);
+	}
+	s->in_fd = s->out_fd = s->err_fd = s->pty_master = slave;
+	return 0;
+}
+
+static int prepare(struct shim *s, struct vsl_err **err)
+{
+	cleanup_free char *dir = vsl_state_dir(s->root, s->id);
+	if (chdir(dir) < 0)
+		return vsl_err_make(err, errno, "container `%s`: state directory `%s`", s->id, dir);
+	if (setup_signals(s, err) < 0 || vsl_state_read(s->root, s->id, &s->st, err) < 0 ||
+	    vsl_oci_config_load(s->bundle, &s->cfg, err) < 0 ||
+	    vsl_images_locate(&s->kernel, &s->initramfs, err) < 0 || listen_socket(s, err) < 0)
+		return -1;
+	if (s->cfg->terminal && s->console_socket != NULL && setup_console(s, err) < 0)
+		return -1;
+	if (shim_boot(s, err) < 0)
+		return -1;
+	s->st->status = VSL_STATUS_CREATED;
+	s->st->pid = getpid();
+	return shim_save_state(s);
+}
+
+int main(int argc, char **argv)
+{
+	struct shim s = { .sync_fd = -1, .ctl_fd = -1, .sig_fd = -1, .listen_fd = -1,
+			  .in_fd = 0, .out_fd = 1, .err_fd = 2, .pty_master = -1,
+			  .pending_start_fd = -1, .accel_req = VSL_ACCEL_AUTO };
+	const char *log = NULL;
+	enum vsl_log_format fmt = VSL_LOG_TEXT;
+	bool debug = false;
+	if (parse_args(&s, argc, argv, &log, &fmt, &debug) < 0) {
+		fprintf(stderr, "vessel-shim: started by vessel-runtime create, not by hand\n");
+		return 2;
+	}
+	cleanup_err struct vsl_err *err = NULL;
+	cleanup_free char *own_log = log ? NULL : xasprintf("%s/%s/shim.log", s.root, s.id);
+	vsl_log_init("vessel-shim", debug ? VSL_LOG_DEBUG : VSL_LOG_INFO, log ? fmt : VSL_LOG_TEXT,
+		     log ? log : own_log, NULL);
+	vsl_ctl_reader_init(&s.rd);
+	if (s.cfg == NULL && prepare(&s, &err) < 0) {
+		vsl_error("%s", err->msg);
+		if (s.sync_fd >= 0)
+			dprintf(s.sync_fd, "error %s\n", err->msg);
+		shim_vm_kill(&s, 0);
+		return 1;
+	}
+	if (s.cfg->terminal && s.console_socket == NULL)
+		s.err_fd = s.out_fd;
+	if (s.sync_fd >= 0) {
+		dprintf(s.sync_fd, "ok\n");
+		close(s.sync_fd);
+		s.sync_fd = -1;
+	}
+	int status = shim_loop(&s);
+	vsl_oci_config_free(s.cfg);
+	vsl_state_free(s.st);
+	vsl_ctl_reader_free(&s.rd);
+	free(s.kernel);
+	free(s.initramfs);
+	return status;
+}

@@ -1,0 +1,142 @@
+/* QEMU command line for a Vessel microVM: `-M microvm` with direct boot of
+ * the PVH ELF kernel, no firmware, no default devices, virtio-mmio for the
+ * rootfs (virtio-blk), the control channel (virtio-serial) and NICs
+ * (vhost-user-net), guest memory from a shared fd-backed backend. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vessel/cleanup.h"
+#include "vm.h"
+
+struct argv_buf {
+	char **v;
+	size_t n, cap;
+};
+
+static void add(struct argv_buf *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = xrealloc(a->v, a->cap * sizeof(char *));
+	}
+	a->v[a->n++] = xstrdup(s);
+	a->v[a->n] = NULL;
+}
+
+__attribute__((format(printf, 2, 3))) static void addf(struct argv_buf *a, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort(); /* out of memory */
+	va_end(ap);
+	add(a, s);
+	free(s);
+}
+
+static void add_memory(struct argv_buf *a, const struct vsl_vm_spec *s)
+{
+	char bind[64] = "";
+	if (s->numa_node >= 0)
+		snprintf(bind, sizeof(bind), ",host-nodes=%d,policy=bind", s->numa_node);
+	add(a, "-object");
+	if (s->mem_path != NULL)
+		addf(a, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=on,prealloc=on%s",
+		     s->memory_mb, s->mem_path, bind);
+	else
+		addf(a, "memory-backend-memfd,id=mem,size=%uM,share=on%s", s->memory_mb, bind);
+	add(a, "-m");
+	addf(a, "%uM", s->memory_mb);
+}
+
+static void add_cmdline(struct argv_buf *a, const struct vsl_vm_spec *s)
+{
+	char tsc[48] = "";
+	if (s->accel == VSL_ACCEL_TCG && s->tsc_khz > 0)
+		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", s->tsc_khz);
+	add(a, "-append");
+	addf(a, "console=ttyS0 quiet reboot=t panic=-1%s%s%s", tsc,
+	     s->extra_cmdline ? " " : "", s->extra_cmdline ? s->extra_cmdline : "");
+}
+
+static void add_nics(struct argv_buf *a, const struct vsl_vm_spec *s)
+{
+	for (size_t i = 0; i < s->n_nics; i++) {
+		const struct vsl_vm_nic *n = &s->nics[i];
+		add(a, "-chardev");
+		addf(a, "socket,id=chr-%s,path=%s,server=on,wait=off", n->id, n->socket_path);
+		add(a, "-netdev");
+		addf(a, "vhost-user,id=%s,chardev=chr-%s,queues=%u", n->id, n->id,
+		     n->queues ? n->queues : 1);
+		add(a, "-device");
+		addf(a, "virtio-net-device,netdev=%s%s%s", n->id, n->mac ? ",mac=" : "",
+		     n->mac ? n->mac : "");
+	}
+}
+
+char **vsl_vm_qemu_argv(const struct vsl_vm_spec *s)
+{
+	struct argv_buf a = { 0 };
+	add(&a, s->qemu_bin ? s->qemu_bin : "qemu-system-x86_64");
+	add(&a, "-M");
+	add(&a, "microvm,acpi=off,pic=off,rtc=on,isa-serial=on,x-option-roms=off,"
+		"memory-backend=mem");
+	add(&a, "-accel");
+	add(&a, s->accel == VSL_ACCEL_KVM ? "kvm" : "tcg");
+	add(&a, "-cpu");
+	add(&a, s->accel == VSL_ACCEL_KVM ? "host" : "max");
+	add(&a, "-smp");
+	addf(&a, "%u", s->vcpus ? s->vcpus : 1);
+	add_memory(&a, s);
+	add(&a, "-nodefaults");
+	add(&a, "-no-user-config");
+	add(&a, "-no-reboot");
+	add(&a, "-display");
+	add(&a, "none");
+	add(&a, "-kernel");
+	add(&a, s->kernel);
+	add(&a, "-initrd");
+	add(&a, s->initramfs);
+	add_cmdline(&a, s);
+	add(&a, "-serial");
+	addf(&a, "file:%s", s->console_log);
+	add(&a, "-qmp");
+	addf(&a, "unix:%s,server=on,wait=off", s->qmp_socket);
+	if (s->rootfs_image != NULL) {
+		add(&a, "-drive");
+		addf(&a, "id=rootfs,file=%s,format=raw,if=none,readonly=on", s->rootfs_image);
+		add(&a, "-device");
+		add(&a, "virtio-blk-device,drive=rootfs");
+	}
+	add_nics(&a, s);
+	/* Last: QEMU waits here until the shim connects, so no guest output is lost. */
+	add(&a, "-chardev");
+	addf(&a, "socket,id=ctl,path=%s,server=on,wait=on", s->ctl_socket);
+	add(&a, "-device");
+	add(&a, "virtio-serial-device,max_ports=2");
+	add(&a, "-device");
+	add(&a, "virtserialport,chardev=ctl,name=org.vessel.ctl");
+	return a.v;
+}
+
+void vsl_argv_free(char **argv)
+{
+	if (argv == NULL)
+		return;
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+char *vsl_argv_join(char *const *argv)
+{
+	size_t n = 1;
+	for (char *const *p = argv; *p; p++)
+		n += strlen(*p) + 1;
+	char *s = xzalloc(n), *w = s;
+	for (char *const *p = argv; *p; p++)
+		w += sprintf(w, "%s%s", p == argv ? "" : " ", *p);
+	return s;
+}
