@@ -29,6 +29,7 @@ all: build-all
 
 include common/build.mk
 -include runtime/build.mk
+-include runtime/numa/build.mk
 -include images/build.mk
 -include vhost-user/build.mk
 -include dataplane/build.mk
