@@ -25,9 +25,22 @@ struct ctx {
 	struct vsl_place_state *st;
 };
 
+/* The live context, freed by the teardown even when an assertion jumped out. */
+static struct ctx *live;
+static void ctx_free(struct ctx *c);
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (live)
+		ctx_free(live);
+	return 0;
+}
+
 static struct ctx *ctx_new(char *root)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
+	live = c;
 	struct vsl_err *err = NULL;
 	c->root = root;
 	strcpy(c->dir, "/tmp/vessel-numa-state.XXXXXX");
@@ -47,6 +60,7 @@ static void ctx_free(struct ctx *c)
 	assert_int_equal(system(p), 0);
 	free(p);
 	free(c);
+	live = NULL;
 }
 
 static struct vsl_place_req req_of(const char *id, int vcpus, enum vsl_cpu_policy pol, uint64_t mb, uint64_t hp_kb)
@@ -589,19 +603,19 @@ static void test_validation_and_dry_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auto_picks_port_node),
-		cmocka_unit_test(test_auto_picks_most_hugepages),
-		cmocka_unit_test(test_lopsided),
-		cmocka_unit_test(test_no_node_fits),
-		cmocka_unit_test(test_recorded_hugepages_are_not_reused),
-		cmocka_unit_test(test_whole_cores_first),
-		cmocka_unit_test(test_no_core_twice),
-		cmocka_unit_test(test_fill_and_release),
-		cmocka_unit_test(test_persistence),
-		cmocka_unit_test(test_corrupt_state),
-		cmocka_unit_test(test_reserved_and_shared),
-		cmocka_unit_test(test_no_numa_host),
-		cmocka_unit_test(test_validation_and_dry_run),
+		cmocka_unit_test_teardown(test_auto_picks_port_node, teardown),
+		cmocka_unit_test_teardown(test_auto_picks_most_hugepages, teardown),
+		cmocka_unit_test_teardown(test_lopsided, teardown),
+		cmocka_unit_test_teardown(test_no_node_fits, teardown),
+		cmocka_unit_test_teardown(test_recorded_hugepages_are_not_reused, teardown),
+		cmocka_unit_test_teardown(test_whole_cores_first, teardown),
+		cmocka_unit_test_teardown(test_no_core_twice, teardown),
+		cmocka_unit_test_teardown(test_fill_and_release, teardown),
+		cmocka_unit_test_teardown(test_persistence, teardown),
+		cmocka_unit_test_teardown(test_corrupt_state, teardown),
+		cmocka_unit_test_teardown(test_reserved_and_shared, teardown),
+		cmocka_unit_test_teardown(test_no_numa_host, teardown),
+		cmocka_unit_test_teardown(test_validation_and_dry_run, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
