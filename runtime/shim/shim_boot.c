@@ -84,28 +84,29 @@ static void exec_qemu(char **argv)
 	_exit(127);
 }
 
-/* First line of QEMU's own output, or the last console line, for errors. */
+/* The last telling line of QEMU's own output (skipping its "info:" notes),
+ * else of the guest console, for error messages. */
+static char *last_line(const char *file, const char *skip)
+{
+	char line[300], last[300] = "";
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return NULL;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] != '\0' && (skip == NULL || strstr(line, skip) == NULL))
+			memcpy(last, line, sizeof(last));
+	}
+	fclose(f);
+	return last[0] ? xasprintf("%s: %s", file, last) : NULL;
+}
+
 static char *vm_failure_hint(void)
 {
-	char line[400], last[512] = "";
-	const char *files[] = { "qemu.log", "console.log" };
-	for (size_t i = 0; i < 2; i++) {
-		FILE *f = fopen(files[i], "re");
-		if (f == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL) {
-			line[strcspn(line, "\r\n")] = '\0';
-			if (line[0] == '\0')
-				continue;
-			snprintf(last, sizeof(last), "%s: %s", files[i], line);
-			if (i == 0 || strstr(line, "error") || strstr(line, "panic"))
-				break;
-		}
-		fclose(f);
-		if (last[0] != '\0')
-			break;
-	}
-	return last[0] ? xstrdup(last) : xstrdup("no output from QEMU or the guest");
+	char *h = last_line("qemu.log", "info:");
+	if (h == NULL)
+		h = last_line("console.log", NULL);
+	return h ? h : xstrdup("no output from QEMU or the guest console");
 }
 
 static int connect_ctl(struct shim *s, struct vsl_err **err)
@@ -178,7 +179,11 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 			close(s->ctl_fd);
 		s->ctl_fd = -1;
 		cleanup_free char *hint = vm_failure_hint();
-		return vsl_err_wrap(err, "boot under %s (%s)", vsl_accel_name(accel), hint);
+		vsl_err_wrap(err, "boot under %s", vsl_accel_name(accel));
+		char *msg = xasprintf("%s (%s)", (*err)->msg, hint);
+		free((*err)->msg);
+		(*err)->msg = msg;
+		return -1;
 	}
 	return 0;
 }

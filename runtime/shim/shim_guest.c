@@ -162,6 +162,16 @@ static bool boot_signals(struct shim *s)
 	return stop;
 }
 
+static const char *frame_name(Vessel__Ctl__Frame__MsgCase c)
+{
+	switch (c) {
+	case VESSEL__CTL__FRAME__MSG_READY: return "READY";
+	case VESSEL__CTL__FRAME__MSG_CREATED: return "Created";
+	case VESSEL__CTL__FRAME__MSG_STARTED: return "Started";
+	default: return "answer";
+	}
+}
+
 int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeout_ms,
 		    Vessel__Ctl__Frame **out, struct vsl_err **err)
 {
@@ -191,8 +201,8 @@ int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeou
 					    s->id, s->qemu_status);
 		long left = deadline - shim_now_ms();
 		if (left <= 0)
-			return vsl_err_make(err, ETIMEDOUT, "container `%s`: no answer from the guest",
-					    s->id);
+			return vsl_err_make(err, 0, "container `%s`: no %s from the guest within %d ms",
+					    s->id, frame_name(want), timeout_ms);
 		struct pollfd p[2] = { { .fd = s->ctl_fd, .events = POLLIN },
 				       { .fd = s->sig_fd, .events = POLLIN } };
 		if (poll(p, 2, (int)left) < 0 && errno != EINTR)

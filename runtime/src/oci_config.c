@@ -314,7 +314,7 @@ int vsl_oci_cpuset_count(const char *s)
 			p = end;
 		}
 		count += (int)(b - a + 1);
-		if (*p == ',')
+		if (*p == ',' && p[1] != '\0')
 			p++;
 		else if (*p != '\0')
 			return -1;
