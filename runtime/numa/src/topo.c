@@ -316,7 +316,8 @@ int vsl_topo_load(const char *sysfs_root, struct vsl_topo **out, struct vsl_err 
 	struct vsl_topo *t = xzalloc(sizeof(*t));
 	char real[PATH_MAX];
 
-	t->root = xstrdup(sysfs_root && *sysfs_root ? sysfs_root : "/sys");
+	/* "/" (the host's root) and NULL both mean the host's sysfs. */
+	t->root = xstrdup(sysfs_root && *sysfs_root && strcmp(sysfs_root, "/") != 0 ? sysfs_root : "/sys");
 	if (load_cpus(t, err) < 0 || load_nodes(t, err) < 0)
 		goto fail;
 	if (realpath(t->root, real) && strcmp(real, "/sys") == 0 && crosscheck_libnuma(t, err) < 0)

@@ -83,7 +83,8 @@ struct vsl_topo {
 	struct vsl_numa_cpu *cpus; /* indexed by CPU number, max_cpu + 1 entries */
 };
 
-/* Loads the topology from sysfs_root ("/sys" on a host; NULL means "/sys").
+/* Loads the topology from sysfs_root, the directory that mirrors /sys (NULL
+ * or "/" mean the host's /sys; tests pass a fake tree).
  * Reads node<N>/{cpulist,meminfo,hugepages}, cpu/online and each CPU's topology/.
  * When the root is the real /sys, cross-checks node count and CPUs against
  * libnuma and fails on a mismatch. Caller owns *out. */
