@@ -125,3 +125,41 @@ test_bad_input_is_named() {
 	out=$("$NUMA" pin --tid $$ --cpus 1000 2>&1) && return 1
 	assert_contains "$out" "pin thread $$" || return 1
 }
+
+# The real thing the runtime will do: a paused QEMU's vCPU thread ids come from
+# QMP query-cpus-fast; the vCPU thread is pinned to the plan's dedicated cpu
+# and every other QEMU thread to the plan's shared set, then each thread's
+# sched_getaffinity is checked.
+qmp() { # qmp SOCKET COMMAND-JSON: prints the reply to COMMAND
+	printf '{"execute":"qmp_capabilities"}\n%s\n' "$2" |
+		socat -t 2 - UNIX-CONNECT:"$1" | grep '"return"' | tail -1
+}
+test_qemu_vcpu_threads_follow_plan() {
+	local js cpu shared sock qpid tids tid vcpu_tid aff accel=kvm
+	[ "$(nproc --all)" -ge 2 ] || skip "needs 2 cpus (one is housekeeping)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+	[ -w /dev/kvm ] || accel=tcg
+	js=$("$NUMA" --state-dir "$T/state" plan --vnf qemu-pin --commit --vcpus 1 --memory-mb 64 \
+		--cpu-policy dedicated --json) || return 1
+	cpu=$(jq -r '.vcpu_cpus[0]' <<<"$js")
+	shared=$(jq -r .shared <<<"$js")
+	sock=$T/qmp.sock
+	qemu-system-x86_64 -machine q35,accel=$accel -S -nodefaults -display none -m 64 -smp 1 \
+		-qmp unix:"$sock",server=on,wait=off -pidfile "$T/qemu.pid" -daemonize || return 1
+	qpid=$(cat "$T/qemu.pid"); pids+=("$qpid")
+	vcpu_tid=$(qmp "$sock" '{"execute":"query-cpus-fast"}' | jq -r '.return[0]["thread-id"]')
+	[ -n "$vcpu_tid" ] && [ -d "/proc/$qpid/task/$vcpu_tid" ] || { echo "FAIL: no vcpu thread id from QMP" >&2; return 1; }
+	for tid in $(ls /proc/"$qpid"/task); do
+		if [ "$tid" = "$vcpu_tid" ]; then "$NUMA" pin --tid "$tid" --cpus "$cpu" >/dev/null || return 1
+		else "$NUMA" pin --tid "$tid" --cpus "$shared" >/dev/null || return 1; fi
+	done
+	tids=0
+	for tid in $(ls /proc/"$qpid"/task); do
+		aff=$("$NUMA" affinity --tid "$tid") || return 1
+		if [ "$tid" = "$vcpu_tid" ]; then assert_eq "$cpu" "$aff" "vcpu thread $tid" || return 1
+		else assert_eq "$shared" "$aff" "qemu thread $tid ($(cat /proc/$qpid/task/$tid/comm))" || return 1; fi
+		tids=$((tids + 1))
+	done
+	echo "checked $tids qemu threads (vcpu thread $vcpu_tid on cpu $cpu, others on $shared)"
+	qmp "$sock" '{"execute":"quit"}' >/dev/null
+}
