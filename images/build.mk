@@ -60,3 +60,13 @@ $(BUILD)/tests/ctl-client: $(CTL_CLIENT_OBJS)
 	$(CC) -o $@ $^ $(shell $(PKG_CONFIG) --libs libprotobuf-c)
 
 .PHONY: bundles images
+
+# Unit tests of init's parsers (ASan+UBSan, host).
+UNIT_TESTS += $(BUILD)/tests/unit/test_init_parse
+$(BUILD)/san/images/tests/test_init_parse.o: tests/unit/test_init_parse.c | $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Iruntime/ctl -Iimages/init -c $< -o $@
+$(BUILD)/tests/unit/test_init_parse: $(BUILD)/san/images/tests/test_init_parse.o \
+		$(BUILD)/san/images/init/mounts.o $(BUILD)/san/images/init/net.o $(COMMON_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(COMMON_LIBS)

@@ -1,7 +1,7 @@
 /* vessel-init mounts: the guest's own /proc, /sys, /dev at boot, then the
  * container root for Create: the erofs image from virtio-blk as the lower
- * layer, an overlayfs over a tmpfs upper unless root.readonly, the OCI mounts
- * under it and a /dev with the standard nodes. The workload later chroots
+ * layer of an overlayfs over a tmpfs upper, the OCI mounts under it, a /dev
+ * with the standard nodes, and for root.readonly a read-only root mount. The workload later chroots
  * into VI_ROOT (pivot_root does not work from an initramfs, and the VM is the
  * isolation boundary).
  */
@@ -175,7 +175,7 @@ static int mount_one(const Vessel__Ctl__Mount *m, bool *have_dev, struct vsl_err
 	if (snprintf(path, sizeof(path), VI_ROOT "%s", dst) >= (int)sizeof(path))
 		return vsl_err_make(err, ENAMETOOLONG, "mount `%s`", dst);
 	int r = mkdir_p(path, 0755);
-	if (r < 0 && r != -EROFS)
+	if (r < 0)
 		return vsl_err_make(err, -r, "mount `%s`: mkdir", dst);
 	const char *src = m->source && *m->source ? m->source : type;
 	if (mount(src, path, type, flags, data) < 0)
@@ -188,18 +188,18 @@ static int mount_one(const Vessel__Ctl__Mount *m, bool *have_dev, struct vsl_err
 	return 0;
 }
 
+/* The erofs image is the lower layer of an overlay over a tmpfs, also for
+ * root.readonly: like runc, init must be able to create missing mount points;
+ * the root mount is made read-only once the mounts are in place. */
 static int mount_root(const Vessel__Ctl__Create *c, struct vsl_err **err)
 {
 	const char *dev = c->rootfs_device && *c->rootfs_device ? c->rootfs_device : "/dev/vda";
-	const char *lower = c->rootfs_readonly ? VI_ROOT : VI_LOWER;
 	mkdir(VI_ROOT, 0755);
 	mkdir(VI_LOWER, 0755);
 	if (access(dev, F_OK) < 0)
 		return vsl_err_make(err, errno, "mount rootfs `%s`", dev);
-	if (mount(dev, lower, "erofs", MS_RDONLY | MS_NODEV, NULL) < 0)
-		return vsl_err_make(err, errno, "mount rootfs `%s` (erofs) on %s", dev, lower);
-	if (c->rootfs_readonly)
-		return 0;
+	if (mount(dev, VI_LOWER, "erofs", MS_RDONLY | MS_NODEV, NULL) < 0)
+		return vsl_err_make(err, errno, "mount rootfs `%s` (erofs) on %s", dev, VI_LOWER);
 	mkdir(VI_RW, 0755);
 	if (mount("tmpfs", VI_RW, "tmpfs", MS_NODEV, "mode=0755") < 0)
 		return vsl_err_make(err, errno, "mount tmpfs on %s (overlay upper)", VI_RW);
@@ -222,5 +222,8 @@ int vi_mount_container(const Vessel__Ctl__Create *c, struct vsl_err **err)
 	if (!have_dev && access(VI_ROOT "/dev", F_OK) == 0 &&
 	    mount("devtmpfs", VI_ROOT "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0)
 		return vsl_err_make(err, errno, "mount devtmpfs on container /dev");
+	if (c->rootfs_readonly &&
+	    mount(NULL, VI_ROOT, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return vsl_err_make(err, errno, "make the root read-only (root.readonly)");
 	return 0;
 }

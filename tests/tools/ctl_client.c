@@ -267,6 +267,20 @@ static int send_stdin(int fd, const void *data, size_t n, bool eof)
 	return vsl_ctl_send(fd, &f);
 }
 
+/* Sends Shutdown and waits (up to 10 s) for the guest to end, which closes
+ * the socket: closing first would let QEMU drop the unread frame. */
+static void shutdown_and_wait(int fd)
+{
+	char buf[4096];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	send_simple(fd, VESSEL__CTL__FRAME__MSG_SHUTDOWN, 0);
+	uint64_t end = now_ns() + 10000000000ull;
+	while (now_ns() < end && poll(&p, 1, 100) >= 0) {
+		if (p.revents && read(fd, buf, sizeof(buf)) <= 0)
+			return;
+	}
+}
+
 enum phase { WAIT_READY, WAIT_CREATED, RUNNING };
 
 struct client {
@@ -301,7 +315,7 @@ static int on_frame(struct client *c, const Vessel__Ctl__Frame *f)
 			c->o->t0_ns ? (double)(t - c->o->t0_ns) / 1e6 : 0.0);
 		if (c->o->n_args == 0) {
 			if (c->o->shutdown)
-				send_simple(c->fd, VESSEL__CTL__FRAME__MSG_SHUTDOWN, 0);
+				shutdown_and_wait(c->fd);
 			return 0;
 		}
 		send_create(c->fd, c->o);
@@ -330,7 +344,7 @@ static int on_frame(struct client *c, const Vessel__Ctl__Frame *f)
 	case VESSEL__CTL__FRAME__MSG_ERROR:
 		fprintf(stderr, "ctl-client: guest error: %s\n", f->error->message);
 		if (c->ph == WAIT_CREATED) {
-			send_simple(c->fd, VESSEL__CTL__FRAME__MSG_SHUTDOWN, 0);
+			shutdown_and_wait(c->fd);
 			return 1;
 		}
 		return -1;
