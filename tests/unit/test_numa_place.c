@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -369,6 +370,49 @@ static void test_no_core_twice(void **state)
 	ctx_free(c);
 }
 
+/* Several processes placing at once through their own state objects: the
+ * flock + re-read in vsl_place must keep every dedicated cpu exclusive. */
+static void test_concurrent_processes(void **state)
+{
+	struct ctx *c = ctx_new(numa_fixture_two_socket());
+	static char names[24][16];
+	const char *ids[24];
+	struct vsl_cpuset reserved;
+	(void)state;
+
+	for (int i = 0; i < 24; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d-%d", i / 4, i % 4);
+		ids[i] = names[i];
+	}
+	for (int p = 0; p < 6; p++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct vsl_place_state *st = NULL;
+			int bad = vsl_place_state_open(c->dir, &st, NULL) < 0;
+			for (int i = 0; i < 4 && !bad; i++) {
+				struct vsl_place_req r = req_of(ids[p * 4 + i], 2, VSL_CPU_DEDICATED, 256, 0);
+				struct vsl_place_plan *pl = NULL;
+				bad |= vsl_place(c->t, st, &r, &pl, NULL) < 0;
+				vsl_place_plan_destroy(pl);
+			}
+			vsl_place_state_destroy(st);
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < 6; p++) {
+		int status;
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	vsl_cpuset_zero(&reserved);
+	vsl_cpuset_add(&reserved, 0);
+	vsl_cpuset_add(&reserved, 32);
+	/* 24 VNFs x 2 vCPUs = 48 of the 62 free cpus, all distinct */
+	assert_int_equal(check_exclusive(c, &reserved, ids, 24), 24);
+	ctx_free(c);
+}
+
 static void test_fill_and_release(void **state)
 {
 	struct ctx *c = ctx_new(numa_fixture_two_socket());
@@ -610,6 +654,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recorded_hugepages_are_not_reused, teardown),
 		cmocka_unit_test_teardown(test_whole_cores_first, teardown),
 		cmocka_unit_test_teardown(test_no_core_twice, teardown),
+		cmocka_unit_test_teardown(test_concurrent_processes, teardown),
 		cmocka_unit_test_teardown(test_fill_and_release, teardown),
 		cmocka_unit_test_teardown(test_persistence, teardown),
 		cmocka_unit_test_teardown(test_corrupt_state, teardown),
