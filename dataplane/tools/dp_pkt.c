@@ -50,6 +50,12 @@ static int open_sock(const char *ifname, int *ifindex)
 		return -1;
 	}
 	setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
+	{
+		int sz = 8 << 20; /* bursts of hundreds of frames must not overflow */
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
 	return fd;
 }
 
