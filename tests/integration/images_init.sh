@@ -180,7 +180,7 @@ test_missing_rootfs_device_error() {
 test_network_interface_config() {
 	vm_start -netdev user,id=n0,restrict=on -device virtio-net-device,netdev=n0,mac=52:54:00:12:34:56
 	timeout 60 "$CTL" --timeout 50 --netif 52:54:00:12:34:56,eth7,1400,10.9.0.2/24,10.9.0.1 \
-		--sysctl net.ipv4.ip_forward=1 "$T/ctl.sock" -- \
+		--sysctl net.ipv4.ip_forward=1 --mount /proc:proc "$T/ctl.sock" -- \
 		sh -c 'ip addr show eth7; ip route; ip link show lo; cat /proc/sys/net/ipv4/ip_forward' \
 		>"$T/out" 2>"$T/err" </dev/null
 	RC=$?
