@@ -93,6 +93,7 @@ struct dp_port {
 	struct vsl_vhost_port *vh;
 	int vid;
 	uint16_t nr_qp;
+	uint32_t rx_enabled; /* queue pairs whose guest RX ring is enabled (0: not told, all) */
 	int numa;
 	uint16_t eth_port;
 	bool eth_started;

@@ -295,12 +295,21 @@ void dp_vhost_events(struct vsl_dp *dp)
 			break;
 		case VSL_VHOST_DEVICE_DOWN:
 			p->vid = -1;
+			p->rx_enabled = 0;
 			vsl_info("port `%s`: frontend disconnected", p->spec.name);
 			break;
 		case VSL_VHOST_VRING_STATE:
 			vsl_debug("port `%s`: vring %u %s", p->spec.name, ev.vring,
 				  ev.enabled ? "enabled" : "disabled");
-			continue;
+			if (ev.vring % 2 != 0 || ev.vring / 2 >= 32)
+				continue; /* only the guest RX rings decide where we transmit */
+			if (ev.enabled)
+				p->rx_enabled |= 1U << (ev.vring / 2);
+			else
+				p->rx_enabled &= ~(1U << (ev.vring / 2));
+			if (p->vid < 0)
+				continue; /* published with DEVICE_UP */
+			break;
 		}
 		if (dp_publish(dp, &err) < 0)
 			vsl_log_err(steal_pointer(&err));

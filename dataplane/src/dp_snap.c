@@ -14,6 +14,22 @@ uint32_t dp_now_s(void)
 	return (uint32_t)(rte_get_tsc_cycles() / rte_get_tsc_hz());
 }
 
+/* The queue pair worker w transmits on: spread the workers over the pairs
+ * the guest enabled (a guest may use fewer than offered until `ethtool -L`). */
+static uint16_t vhost_txq(const struct dp_port *p, uint16_t nr_qp, unsigned w)
+{
+	uint32_t en = p->rx_enabled & ((nr_qp >= 32 ? 0U : 1U << nr_qp) - 1U);
+	unsigned n = (unsigned)__builtin_popcount(en), k;
+
+	if (n == 0)
+		return (uint16_t)(w % nr_qp);
+	k = w % n;
+	for (uint16_t q = 0; q < nr_qp; q++)
+		if ((en >> q) & 1 && k-- == 0)
+			return q;
+	return 0;
+}
+
 static void snap_port(struct vsl_dp *dp, struct dp_snap *s, unsigned slot)
 {
 	struct dp_port *p = &dp->ports[slot];
@@ -41,7 +57,7 @@ static void snap_port(struct vsl_dp *dp, struct dp_snap *s, unsigned slot)
 		pc->nr_qp = 1;
 	}
 	for (unsigned w = 0; w < dp->nworkers; w++)
-		pc->txq[w] = (uint16_t)(pc->type == VSL_PORT_VHOST ? w % pc->nr_qp : w);
+		pc->txq[w] = (uint16_t)(pc->type == VSL_PORT_VHOST ? vhost_txq(p, pc->nr_qp, w) : w);
 	if (!pc->up)
 		return;
 	for (uint16_t q = 0; q < pc->nr_qp; q++) {

@@ -131,13 +131,31 @@ static void dp_flood(struct dp_worker *w, const struct dp_snap *s, uint16_t in, 
 	}
 }
 
+/* Per-burst memo of the last source learned and the last destination found:
+ * frames of one burst mostly share both, so the MAC table is touched once per
+ * burst instead of twice per frame (as OVS's exact-match cache does for flows). */
+struct dp_bcache {
+	uint64_t src, dst; /* 1<<63 | vlan<<48 | mac; 0 = empty */
+	uint16_t out;
+	bool want_tag;
+};
+
+static inline uint64_t dp_mac_key(const uint8_t *m, uint16_t vlan)
+{
+	return (1ULL << 63) | ((uint64_t)vlan << 48) | ((uint64_t)m[0] << 40) |
+	       ((uint64_t)m[1] << 32) | ((uint64_t)m[2] << 24) | ((uint64_t)m[3] << 16) |
+	       ((uint64_t)m[4] << 8) | m[5];
+}
+
 static inline void dp_bridge_pkt(struct dp_worker *w, const struct dp_snap *s, uint16_t in,
-				 const struct dp_pcfg *pc, struct rte_mbuf *m, uint32_t now)
+				 const struct dp_pcfg *pc, struct rte_mbuf *m, uint32_t now,
+				 struct dp_bcache *bc)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct vsl_mactable *mt = s->mt[pc->bridge];
 	uint16_t vlan = 0;
 	bool tagged = false, want;
+	uint64_t key;
 	int r, o;
 
 	r = vsl_dp_classify(f, rte_pktmbuf_pkt_len(m), pc->mtu, &pc->vlan, &vlan, &tagged);
@@ -145,17 +163,30 @@ static inline void dp_bridge_pkt(struct dp_worker *w, const struct dp_snap *s, u
 		dp_count_drop(w, in, r - 1, m);
 		return;
 	}
-	if (!(f[6] & 1)) /* never learn a multicast source */
-		vsl_mt_learn(mt, f + 6, vlan, in, now);
+	key = dp_mac_key(f + 6, vlan);
+	if (key != bc->src) {
+		if (!(f[6] & 1)) /* never learn a multicast source */
+			vsl_mt_learn(mt, f + 6, vlan, in, now);
+		bc->src = key;
+	}
 	if (f[0] & 1) {
 		dp_flood(w, s, in, pc->bridge, m, vlan, tagged);
 		return;
 	}
-	o = vsl_mt_lookup(mt, f, vlan);
-	if (o < 0 || o >= DP_MAX_PORTS || !s->p[o].used || s->p[o].bridge != pc->bridge ||
-	    !vsl_dp_egress(&s->p[o].vlan, vlan, &want)) {
-		dp_flood(w, s, in, pc->bridge, m, vlan, tagged);
-		return;
+	key = dp_mac_key(f, vlan);
+	if (key == bc->dst) {
+		o = bc->out;
+		want = bc->want_tag;
+	} else {
+		o = vsl_mt_lookup(mt, f, vlan);
+		if (o < 0 || o >= DP_MAX_PORTS || !s->p[o].used || s->p[o].bridge != pc->bridge ||
+		    !vsl_dp_egress(&s->p[o].vlan, vlan, &want)) {
+			dp_flood(w, s, in, pc->bridge, m, vlan, tagged);
+			return;
+		}
+		bc->dst = key;
+		bc->out = (uint16_t)o;
+		bc->want_tag = want;
 	}
 	if (o == in) { /* destination is behind the port it came from */
 		dp_count_drop(w, in, VSL_DROP_NO_ROUTE, m);
@@ -199,10 +230,14 @@ static void dp_rx(struct dp_worker *w, const struct dp_snap *s, const struct dp_
 		rte_pktmbuf_free_bulk(pkts, n);
 		return;
 	}
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		dp_bridge_pkt(w, s, in, pc, pkts[i], now);
+	{
+		struct dp_bcache bc = { 0, 0, 0, false };
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			dp_bridge_pkt(w, s, in, pc, pkts[i], now, &bc);
+		}
 	}
 }
 
