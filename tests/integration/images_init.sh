@@ -203,3 +203,28 @@ test_unknown_mac_is_an_error() {
 	assert_eq 1 "$RC" "exit status" || return 1
 	assert_contains "$(cat "$T/err")" "MAC \`02:00:00:00:00:99\`" "error names the MAC"
 }
+
+test_bad_frames_get_errors_not_a_crash() {
+	run_vm --probe-bad-frames || return 1
+	assert_eq 0 "$RC" "ctl-client status" || { cat "$T/err"; return 1; }
+	local out
+	out=$(cat "$T/out")
+	assert_contains "$out" "ERROR frame does not decode" "undecodable frame" || return 1
+	assert_contains "$out" "ERROR unexpected frame" "empty frame" || return 1
+	assert_contains "$out" "ERROR start: the container was not created" "Start before Create" || return 1
+	assert_contains "$out" "PONG 42" "init still answers after bad frames"
+}
+
+test_mqueue_mount_and_sigint_130() {
+	vm_start
+	"$CTL" -v --timeout 50 --mount /dev:tmpfs --mount /dev/mqueue:mqueue --mount /proc:proc "$T/ctl.sock" -- \
+		sh -c 'grep -c mqueue /proc/mounts; sleep 30 & sleep 30' >"$T/out" 2>"$T/err" </dev/null &
+	local cpid=$!
+	wait_until 30 grep -q '^1$' "$T/out" || { kill "$cpid"; fail "no mqueue mount: $(cat "$T/out" "$T/err")"; return 1; }
+	kill -INT "$cpid"
+	wait "$cpid"
+	RC=$?
+	assert_eq 130 "$RC" "exit status after SIGINT" || return 1
+	assert_eq 1 "$(head -1 "$T/out")" "mqueue mounted" || return 1
+	vm_wait_exit
+}

@@ -36,7 +36,7 @@ struct opts {
 	const char *sock;
 	uint64_t t0_ns;
 	int timeout_s;
-	bool verbose, tty, readonly, no_stdin, shutdown;
+	bool verbose, tty, readonly, no_stdin, shutdown, probe;
 	const char *rootfs, *hostname, *cwd;
 	uint32_t uid, gid;
 	char *env[MAX_LIST];
@@ -70,7 +70,9 @@ static void usage(FILE *f)
 		"  --hostname H  --cwd DIR  --user UID[:GID]  --env K=V (repeat)  --tty\n"
 		"  --mount DEST:TYPE[:OPT,OPT...] (repeat)   --sysctl K=V (repeat)\n"
 		"  --netif MAC,NAME[,MTU[,CIDR[,GATEWAY]]] (repeat)\n"
-		"  --no-stdin          do not forward stdin   -v  verbose\n");
+		"  --no-stdin          do not forward stdin   -v  verbose\n"
+		"  --probe-bad-frames  after Ready: send an undecodable frame, an empty frame, Start\n"
+		"                      before Create and Ping 42; print each reply (ERROR/PONG lines)\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -83,6 +85,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "env", required_argument, NULL, 'e' },     { "tty", no_argument, NULL, 'y' },
 		{ "mount", required_argument, NULL, 'm' },   { "sysctl", required_argument, NULL, 's' },
 		{ "netif", required_argument, NULL, 'n' },   { "no-stdin", no_argument, NULL, 'I' },
+		{ "probe-bad-frames", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'H' },          { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -108,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': if (o->n_netifs < MAX_LIST) o->netifs[o->n_netifs++] = optarg; break;
 		case 'I': o->no_stdin = true; break;
 		case 'v': o->verbose = true; break;
+		case 'P': o->probe = true; break;
 		case 'H': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -281,6 +285,44 @@ static void shutdown_and_wait(int fd)
 	}
 }
 
+/* Robustness probe: init must answer each bad frame with Error and keep
+ * serving (the Ping after them must still get its Pong). */
+static int probe_bad_frames(int fd)
+{
+	static const uint8_t garbage[] = { 0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t empty[] = { 0, 0, 0, 0 };
+	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
+	Vessel__Ctl__Ping ping = VESSEL__CTL__PING__INIT;
+	struct vsl_ctl_reader rd;
+	Vessel__Ctl__Frame *in;
+	int r;
+
+	if (write(fd, garbage, sizeof(garbage)) < 0 || write(fd, empty, sizeof(empty)) < 0)
+		return 255;
+	send_simple(fd, VESSEL__CTL__FRAME__MSG_START, 0);
+	ping.nonce = 42;
+	f.msg_case = VESSEL__CTL__FRAME__MSG_PING;
+	f.ping = &ping;
+	vsl_ctl_send(fd, &f);
+	vsl_ctl_reader_init(&rd);
+	while ((r = vsl_ctl_recv(fd, &rd, &in)) == 1) {
+		bool pong = in->msg_case == VESSEL__CTL__FRAME__MSG_PONG;
+		if (pong)
+			printf("PONG %llu\n", (unsigned long long)in->pong->nonce);
+		else if (in->msg_case == VESSEL__CTL__FRAME__MSG_ERROR)
+			printf("ERROR %s\n", in->error->message);
+		else
+			printf("OTHER %d\n", (int)in->msg_case);
+		vessel__ctl__frame__free_unpacked(in, NULL);
+		if (pong)
+			break;
+	}
+	fflush(stdout);
+	vsl_ctl_reader_free(&rd);
+	shutdown_and_wait(fd);
+	return r == 1 ? 0 : 255;
+}
+
 enum phase { WAIT_READY, WAIT_CREATED, RUNNING };
 
 struct client {
@@ -313,6 +355,8 @@ static int on_frame(struct client *c, const Vessel__Ctl__Frame *f)
 		fprintf(stderr, "READY kernel=%s init=%s guest_boot_ms=%.1f host_ms=%.1f\n",
 			f->ready->kernel_release, f->ready->init_version, f->ready->boot_ns / 1e6,
 			c->o->t0_ns ? (double)(t - c->o->t0_ns) / 1e6 : 0.0);
+		if (c->o->probe)
+			return probe_bad_frames(c->fd);
 		if (c->o->n_args == 0) {
 			if (c->o->shutdown)
 				shutdown_and_wait(c->fd);
