@@ -125,11 +125,11 @@ static int connect_ctl(struct shim *s, struct vsl_err **err)
 		close(fd);
 		shim_reap(s);
 		if (s->qemu_reaped)
-			return vsl_err_make(err, 0, "QEMU exited at start (wait status %d)",
-					    s->qemu_status);
+			return vsl_err_make(err, 0, "container `%s`: QEMU exited at start (wait "
+					    "status %d)", s->id, s->qemu_status);
 		if ((e != ENOENT && e != ECONNREFUSED) || shim_now_ms() > deadline)
-			return vsl_err_make(err, e, "connect to the control socket `%s/ctl.sock`",
-					    s->st ? s->id : "");
+			return vsl_err_make(err, e, "container `%s`: connect to the control socket "
+					    "ctl.sock", s->id);
 		usleep(2000);
 	}
 }

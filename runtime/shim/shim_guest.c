@@ -30,6 +30,9 @@ static bool mount_supported(const struct vsl_oci_mount *m)
 {
 	static const char *const ok[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup2",
 					  "cgroup" };
+	for (size_t i = 0; i < m->n_options; i++)
+		if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
+			return false;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(m->type, ok[i]) == 0)
 			return true;
@@ -187,8 +190,10 @@ int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeou
 				return 0;
 			}
 			if (f->msg_case == VESSEL__CTL__FRAME__MSG_ERROR) {
-				r = vsl_err_make(err, f->error->code, "container `%s`: guest: %s", s->id,
+				/* the guest's message already words the errno */
+				r = vsl_err_make(err, 0, "container `%s`: guest: %s", s->id,
 						 f->error->message);
+				(*err)->code = f->error->code;
 				vessel__ctl__frame__free_unpacked(f, NULL);
 				return r;
 			}

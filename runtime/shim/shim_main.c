@@ -170,17 +170,25 @@ int main(int argc, char **argv)
 	vsl_ctl_reader_init(&s.rd);
 	if (s.cfg == NULL && prepare(&s, &err) < 0) {
 		vsl_error("%s", err->msg);
-		if (s.sync_fd >= 0)
-			dprintf(s.sync_fd, "error %s\n", err->msg);
 		shim_vm_kill(&s, 0);
+		if (s.sync_fd < 0 || dprintf(s.sync_fd, "error %s\n", err->msg) < 0)
+			vsl_state_remove_dir(s.root, s.id, NULL); /* nobody else will */
 		return 1;
 	}
 	if (s.cfg->terminal && s.console_socket == NULL)
 		s.err_fd = s.out_fd;
 	if (s.sync_fd >= 0) {
-		dprintf(s.sync_fd, "ok\n");
+		int r = dprintf(s.sync_fd, "ok\n");
 		close(s.sync_fd);
 		s.sync_fd = -1;
+		if (r < 0) { /* create was killed while we booted: undo everything */
+			vsl_error("container `%s`: create went away before the container was ready: "
+				  "removing it", s.id);
+			s.quitting = true;
+			shim_vm_kill(&s, 0);
+			vsl_state_remove_dir(s.root, s.id, NULL);
+			return 1;
+		}
 	}
 	int status = shim_loop(&s);
 	vsl_oci_config_free(s.cfg);

@@ -100,6 +100,11 @@ static void exec_shim(const struct vsl_runtime *rt, const struct vsl_create_opts
 		      const char *bundle, int sync_fd)
 {
 	setsid();
+	/* the shim lives long: it must not hold the caller's other fds (pipes
+	 * a test harness or manager waits on); keep stdio and the sync pipe */
+	if (sync_fd != 3 && dup2(sync_fd, 3) == 3)
+		sync_fd = 3;
+	close_range(4, ~0U, 0);
 	fcntl(sync_fd, F_SETFD, 0);
 	char fdbuf[16];
 	snprintf(fdbuf, sizeof(fdbuf), "%d", sync_fd);
