@@ -146,118 +146,177 @@ static json_t *mac_json(struct vsl_dp *dp, int b)
 	return a;
 }
 
-/* Runs a parsed request; returns the result (new ref) or NULL with *err. */
-static json_t *ctl_exec(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+/* One handler per method: returns the result (new reference) or NULL with
+ * *err set. *changed tells the caller to persist the configuration. */
+typedef json_t *(*ctl_fn)(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed,
+			  struct vsl_err **err);
+
+static json_t *done(int ret, bool *changed)
+{
+	*changed = ret == 0;
+	return ret == 0 ? json_object() : NULL;
+}
+
+static json_t *m_port_add(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	if (dp_port_add(dp, &r->port, err) < 0)
+		return NULL;
+	*changed = true;
+	return port_json(dp, dp_port_find(dp, r->port.name));
+}
+
+static json_t *m_port_del(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	return done(dp_port_del(dp, r->name, err), changed);
+}
+
+static json_t *m_port_list(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	json_t *a = json_array();
+
+	(void)r, (void)changed, (void)err;
+	for (int i = 0; i < DP_MAX_PORTS; i++)
+		if (dp->ports[i].used)
+			json_array_append_new(a, port_json(dp, i));
+	return a;
+}
+
+static json_t *m_bridge_add(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	return done(dp_bridge_add(dp, r->name, r->aging, r->size, err), changed);
+}
+
+static json_t *m_bridge_del(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	return done(dp_bridge_del(dp, r->name, err), changed);
+}
+
+static json_t *m_bridge_list(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	json_t *a = json_array();
+
+	(void)r, (void)changed, (void)err;
+	for (int i = 0; i < DP_MAX_BRIDGES; i++) {
+		json_t *ports;
+
+		if (!dp->bridges[i].used)
+			continue;
+		ports = json_array();
+		for (int p = 0; p < DP_MAX_PORTS; p++)
+			if (dp->ports[p].used && dp->ports[p].bridge == i)
+				json_array_append_new(ports, json_string(dp->ports[p].spec.name));
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:o, s:I}", "name", dp->bridges[i].name,
+						   "aging", dp->bridges[i].aging, "size", dp->bridges[i].size,
+						   "ports", ports, "learn_full",
+						   (json_int_t)dp->bridges[i].mt->learn_full));
+	}
+	return a;
+}
+
+static json_t *m_xc_add(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	return done(dp_xc_add(dp, r->a, r->b, err), changed);
+}
+
+static json_t *m_xc_del(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	return done(dp_xc_del(dp, r->a, err), changed);
+}
+
+static json_t *m_xc_list(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	json_t *a = json_array();
+
+	(void)r, (void)changed, (void)err;
+	for (int i = 0; i < DP_MAX_PORTS; i++)
+		if (dp->ports[i].used && dp->ports[i].xc_peer > i)
+			json_array_append_new(a, json_pack("{s:s, s:s}", "a", dp->ports[i].spec.name, "b",
+							   dp->ports[dp->ports[i].xc_peer].spec.name));
+	return a;
+}
+
+/* Resolves the optional bridge (r->name) and port (r->a) filters. */
+static int filters(struct vsl_dp *dp, struct vsl_dp_req *r, int *b, int *slot, struct vsl_err **err)
+{
+	*b = -1;
+	*slot = -1;
+	if (r->name[0] && (*b = dp_bridge_find(dp, r->name)) < 0)
+		return vsl_err_make(err, ENOENT, "bridge: no bridge `%s`", r->name);
+	if (r->a[0] && (*slot = dp_port_find(dp, r->a)) < 0)
+		return vsl_err_make(err, ENOENT, "port: no port `%s`", r->a);
+	return 0;
+}
+
+static json_t *m_mac_show(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
 {
 	json_t *a;
-	int slot, b;
+	int b, slot;
 
-	switch (r->method) {
-	case VSL_M_PORT_ADD:
-		if (dp_port_add(dp, &r->port, err) < 0)
-			return NULL;
-		*changed = true;
-		return port_json(dp, dp_port_find(dp, r->port.name));
-	case VSL_M_PORT_DEL:
-		*changed = dp_port_del(dp, r->name, err) == 0;
-		return *changed ? json_object() : NULL;
-	case VSL_M_PORT_LIST:
-		a = json_array();
-		for (int i = 0; i < DP_MAX_PORTS; i++)
-			if (dp->ports[i].used)
-				json_array_append_new(a, port_json(dp, i));
-		return a;
-	case VSL_M_BRIDGE_ADD:
-		*changed = dp_bridge_add(dp, r->name, r->aging, r->size, err) == 0;
-		return *changed ? json_object() : NULL;
-	case VSL_M_BRIDGE_DEL:
-		*changed = dp_bridge_del(dp, r->name, err) == 0;
-		return *changed ? json_object() : NULL;
-	case VSL_M_BRIDGE_LIST:
-		a = json_array();
-		for (int i = 0; i < DP_MAX_BRIDGES; i++) {
-			json_t *ports;
-
-			if (!dp->bridges[i].used)
-				continue;
-			ports = json_array();
-			for (int p = 0; p < DP_MAX_PORTS; p++)
-				if (dp->ports[p].used && dp->ports[p].bridge == i)
-					json_array_append_new(ports, json_string(dp->ports[p].spec.name));
-			json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:o, s:I}", "name",
-							   dp->bridges[i].name, "aging", dp->bridges[i].aging,
-							   "size", dp->bridges[i].size, "ports", ports,
-							   "learn_full", (json_int_t)dp->bridges[i].mt->learn_full));
-		}
-		return a;
-	case VSL_M_XC_ADD:
-		*changed = dp_xc_add(dp, r->a, r->b, err) == 0;
-		return *changed ? json_object() : NULL;
-	case VSL_M_XC_DEL:
-		*changed = dp_xc_del(dp, r->a, err) == 0;
-		return *changed ? json_object() : NULL;
-	case VSL_M_XC_LIST:
-		a = json_array();
-		for (int i = 0; i < DP_MAX_PORTS; i++)
-			if (dp->ports[i].used && dp->ports[i].xc_peer > i)
-				json_array_append_new(a, json_pack("{s:s, s:s}", "a", dp->ports[i].spec.name,
-								   "b", dp->ports[dp->ports[i].xc_peer].spec.name));
-		return a;
-	case VSL_M_MAC_SHOW:
-	case VSL_M_MAC_FLUSH:
-		b = -1;
-		if (r->name[0] && (b = dp_bridge_find(dp, r->name)) < 0) {
-			vsl_err_make(err, ENOENT, "bridge: no bridge `%s`", r->name);
-			return NULL;
-		}
-		slot = -1;
-		if (r->a[0] && (slot = dp_port_find(dp, r->a)) < 0) {
-			vsl_err_make(err, ENOENT, "port: no port `%s`", r->a);
-			return NULL;
-		}
-		a = r->method == VSL_M_MAC_SHOW ? json_array() : NULL;
-		{
-			unsigned flushed = 0;
-
-			for (int i = 0; i < DP_MAX_BRIDGES; i++) {
-				if (!dp->bridges[i].used || (b >= 0 && i != b))
-					continue;
-				if (a) {
-					json_t *rows = mac_json(dp, i);
-
-					json_array_extend(a, rows);
-					json_decref(rows);
-				} else
-					flushed += vsl_mt_flush(dp->bridges[i].mt, slot);
-			}
-			return a ? a : json_pack("{s:i}", "flushed", flushed);
-		}
-	case VSL_M_STATS_SHOW:
-	case VSL_M_STATS_CLEAR:
-		slot = -1;
-		if (r->a[0] && (slot = dp_port_find(dp, r->a)) < 0) {
-			vsl_err_make(err, ENOENT, "port: no port `%s`", r->a);
-			return NULL;
-		}
-		a = json_array();
-		for (int i = 0; i < DP_MAX_PORTS; i++) {
-			if (!dp->ports[i].used || (slot >= 0 && i != slot))
-				continue;
-			if (r->method == VSL_M_STATS_CLEAR)
-				stats_clear(dp, i);
-			else
-				json_array_append_new(a, stats_json(dp, i));
-		}
-		if (r->method == VSL_M_STATS_CLEAR) {
-			json_decref(a);
-			return json_object();
-		}
-		return json_pack("{s:o, s:o}", "ports", a, "workers", workers_json(dp));
-	default:
-		vsl_err_make(err, ENOSYS, "method: not implemented");
+	(void)changed;
+	if (filters(dp, r, &b, &slot, err) < 0)
 		return NULL;
+	a = json_array();
+	for (int i = 0; i < DP_MAX_BRIDGES; i++) {
+		json_t *rows;
+
+		if (!dp->bridges[i].used || (b >= 0 && i != b))
+			continue;
+		rows = mac_json(dp, i);
+		json_array_extend(a, rows);
+		json_decref(rows);
 	}
+	return a;
 }
+
+static json_t *m_mac_flush(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	unsigned n = 0;
+	int b, slot;
+
+	(void)changed;
+	if (filters(dp, r, &b, &slot, err) < 0)
+		return NULL;
+	for (int i = 0; i < DP_MAX_BRIDGES; i++)
+		if (dp->bridges[i].used && (b < 0 || i == b))
+			n += vsl_mt_flush(dp->bridges[i].mt, slot);
+	return json_pack("{s:i}", "flushed", n);
+}
+
+static json_t *m_stats(struct vsl_dp *dp, struct vsl_dp_req *r, bool *changed, struct vsl_err **err)
+{
+	bool clear = r->method == VSL_M_STATS_CLEAR;
+	json_t *a;
+	int b, slot;
+
+	(void)changed;
+	r->name[0] = '\0';
+	if (filters(dp, r, &b, &slot, err) < 0)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < DP_MAX_PORTS; i++) {
+		if (!dp->ports[i].used || (slot >= 0 && i != slot))
+			continue;
+		if (clear)
+			stats_clear(dp, i);
+		else
+			json_array_append_new(a, stats_json(dp, i));
+	}
+	if (clear) {
+		json_decref(a);
+		return json_object();
+	}
+	return json_pack("{s:o, s:o}", "ports", a, "workers", workers_json(dp));
+}
+
+static const ctl_fn ctl_methods[VSL_M__N] = {
+	[VSL_M_PORT_ADD] = m_port_add,     [VSL_M_PORT_DEL] = m_port_del,
+	[VSL_M_PORT_LIST] = m_port_list,   [VSL_M_BRIDGE_ADD] = m_bridge_add,
+	[VSL_M_BRIDGE_DEL] = m_bridge_del, [VSL_M_BRIDGE_LIST] = m_bridge_list,
+	[VSL_M_XC_ADD] = m_xc_add,         [VSL_M_XC_DEL] = m_xc_del,
+	[VSL_M_XC_LIST] = m_xc_list,       [VSL_M_MAC_SHOW] = m_mac_show,
+	[VSL_M_MAC_FLUSH] = m_mac_flush,   [VSL_M_STATS_SHOW] = m_stats,
+	[VSL_M_STATS_CLEAR] = m_stats,
+};
 
 json_t *dp_ctl_handle(struct vsl_dp *dp, const char *line, size_t len)
 {
@@ -268,7 +327,7 @@ json_t *dp_ctl_handle(struct vsl_dp *dp, const char *line, size_t len)
 
 	if (vsl_dp_req_parse(line, len, &req, &resp) < 0)
 		return resp;
-	res = ctl_exec(dp, &req, &changed, &err);
+	res = ctl_methods[req.method](dp, &req, &changed, &err);
 	if (res == NULL) {
 		resp = vsl_rpc_error(req.id, VSL_RPC_SERVER_ERROR, NULL, "%s",
 				     err ? err->msg : "failed");
