@@ -77,6 +77,9 @@ int vi_mount_container(const Vessel__Ctl__Create *c, struct vsl_err **err);
 int vi_mount_parse_options(char **opts, size_t n, unsigned long *flags,
 			   char **data, struct vsl_err **err);
 
+/* modules.c: loads dir/order's modules (none when dir/order is absent). */
+int vi_modules_load(const char *dir, struct vsl_err **err);
+
 /* net.c */
 int vi_net_lo_up(struct vsl_err **err);
 int vi_net_configure(Vessel__Ctl__NetIf **ifs, size_t n, struct vsl_err **err);

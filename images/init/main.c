@@ -271,7 +271,7 @@ int main(void)
 		if (con > 2)
 			close(con);
 	}
-	if (early < 0) {
+	if (early < 0 || vi_modules_load("/modules", &e) < 0) {
 		vi_log("vessel-init: %s", e->msg);
 		vm_end();
 	}
