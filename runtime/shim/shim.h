@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include "ctl_frame.h"
 #include "oci_config.h"
@@ -39,6 +40,8 @@ struct shim {
 	int in_fd, out_fd, err_fd; /* host side of the workload's stdio */
 	int pty_master;            /* console-socket mode: our end of the host pty */
 	bool in_open;
+	bool tty_saved;            /* terminal: true on a host tty: raw mode to undo */
+	struct termios saved_tio;
 	int pending_start_fd; /* client waiting for Started */
 	bool started, exited, quitting;
 	int exit_status;

@@ -93,6 +93,9 @@ void shim_handle_frame(struct shim *s, Vessel__Ctl__Frame *f)
 			s->st->status = VSL_STATUS_RUNNING;
 		shim_save_state(s);
 		vsl_debug("container `%s`: workload started (guest pid %d)", s->id, f->started->pid);
+		struct winsize ws;
+		if (s->cfg->terminal && ioctl(s->in_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+			shim_send_resize(s, ws.ws_row, ws.ws_col, NULL);
 		reply(&s->pending_start_fd, "ok");
 		break;
 	case VESSEL__CTL__FRAME__MSG_EXIT:

@@ -175,8 +175,15 @@ int main(int argc, char **argv)
 			vsl_state_remove_dir(s.root, s.id, NULL); /* nobody else will */
 		return 1;
 	}
-	if (s.cfg->terminal && s.console_socket == NULL)
+	if (s.cfg->terminal && s.console_socket == NULL) {
+		/* the guest pty does the line discipline; a host tty passes bytes */
 		s.err_fd = s.out_fd;
+		if (isatty(s.in_fd) && tcgetattr(s.in_fd, &s.saved_tio) == 0) {
+			struct termios raw = s.saved_tio;
+			cfmakeraw(&raw);
+			s.tty_saved = tcsetattr(s.in_fd, TCSANOW, &raw) == 0;
+		}
+	}
 	if (s.sync_fd >= 0) {
 		int r = dprintf(s.sync_fd, "ok\n");
 		close(s.sync_fd);
@@ -191,6 +198,8 @@ int main(int argc, char **argv)
 		}
 	}
 	int status = shim_loop(&s);
+	if (s.tty_saved)
+		tcsetattr(s.in_fd, TCSANOW, &s.saved_tio);
 	vsl_oci_config_free(s.cfg);
 	vsl_state_free(s.st);
 	vsl_ctl_reader_free(&s.rd);

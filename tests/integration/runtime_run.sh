@@ -84,3 +84,13 @@ test_run_signal_to_runtime_reaches_workload() {
 	assert_eq 143 "$rc" "run's exit status after SIGTERM" || return 1
 	assert_no_leftovers
 }
+
+test_run_terminal_uses_a_pty() {
+	make_bundle "$T/b" '.process.terminal=true | .process.args=["sh","-c","test -t 0 && echo stdin-is-tty; test -t 1 && echo stdout-is-tty; echo to-stderr >&2"]'
+	rt run --bundle "$T/b" tty1 </dev/null >"$T/out" 2>"$T/err" || { cat "$T/err"; return 1; }
+	local out; out=$(tr -d '\r' <"$T/out")
+	assert_contains "$out" "stdout-is-tty" "tty inside the guest" || return 1
+	assert_contains "$out" "stdin-is-tty" || return 1
+	assert_contains "$out" "to-stderr" "a terminal merges stderr into the pty" || return 1
+	assert_no_leftovers
+}
