@@ -80,3 +80,25 @@ test_config_persisted_and_restored() {
 	assert_eq 0 "$(ctlj port.list | jq length)" "ports from a corrupt state file" || return 1
 	grep -q "state file \`$T/state.json\`" "$T/dp.log" || fail "no error naming the state file" || return 1
 }
+
+test_config_file_and_bad_options() {
+	cat >"$T/dp.conf" <<CONF
+{"ctl_socket": "$T/other.sock", "state": "$T/other.json", "mbufs": 4096, "file_prefix": "vtc$DP_ID"}
+CONF
+	"$DP_BIN" --config "$T/dp.conf" >>"$T/dp.log" 2>&1 &
+	DP_PID=$!; DP_PIDS+=("$DP_PID")
+	wait_until 10 "$DP_BIN" ctl --socket "$T/other.sock" port.list || fail "no control socket from --config" || return 1
+	"$DP_BIN" ctl --socket "$T/other.sock" bridge.add name=b0 >/dev/null || return 1
+	assert_eq b0 "$(jq -r '.bridges[0].name' "$T/other.json")" "state file from --config" || return 1
+	dp_stop || return 1
+	local out
+	out=$("$DP_BIN" --lcores 0 --ctl-socket "$T/x.sock" --state "$T/x.json" --file-prefix "vtx$DP_ID" 2>&1) &&
+		fail "started without a worker lcore" && return 1
+	assert_contains "$out" "at least one worker" || return 1
+	out=$("$DP_BIN" --mbufs 10 2>&1) && fail "accepted --mbufs 10" && return 1
+	assert_contains "$out" "--mbufs" || return 1
+	out=$("$DP_BIN" --config "$T/nonexistent.conf" 2>&1) && fail "accepted a missing config file" && return 1
+	assert_contains "$out" "nonexistent.conf" || return 1
+	out=$("$DP_BIN" ctl --socket "$T/nobody.sock" port.list 2>&1); assert_eq 3 "$?" "ctl exit status without a switch" || return 1
+	assert_contains "$out" "is vessel-dp running" || return 1
+}
