@@ -1,0 +1,44 @@
+# orchestrator-agent: vesseld (the node agent: REST API over libmicrohttpd,
+# SQLite desired state, reconcile loop, image store) and vesselctl (its CLI).
+AGENT_PKGS := libmicrohttpd jansson sqlite3 libarchive gnutls
+AGENT_LIBS := $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS) 2>/dev/null) -lnuma -lm -lpthread
+EXTRA_CFLAGS_orchestrator-agent := -Iorchestrator-agent/src -Iruntime/numa/include \
+	$(shell $(PKG_CONFIG) --cflags $(AGENT_PKGS) libcurl 2>/dev/null)
+
+AGENT_SRCS := $(wildcard orchestrator-agent/src/*.c)
+AGENT_LIB_SRCS := $(filter-out orchestrator-agent/src/main.c,$(AGENT_SRCS))
+AGENT_BIN := $(BUILD)/bin/vesseld
+CTL_BIN := $(BUILD)/bin/vesselctl
+BINS += $(AGENT_BIN) $(CTL_BIN)
+
+$(AGENT_BIN): $(AGENT_SRCS:%.c=$(BUILD)/obj/%.o) $(NUMA_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LIBS) $(COMMON_LIBS)
+
+$(CTL_BIN): $(BUILD)/obj/orchestrator-agent/cli/vesselctl.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcurl jansson 2>/dev/null)
+
+# Unit tests (cmocka, ASan+UBSan): request parsing and the image-archive reader.
+$(BUILD)/san/tests/unit/test_agent_%.o: EXTRA_CFLAGS_tests += -Iorchestrator-agent/src
+UNIT_TESTS += $(BUILD)/tests/unit/test_agent_spec $(BUILD)/tests/unit/test_agent_image
+$(BUILD)/tests/unit/test_agent_spec: $(BUILD)/san/tests/unit/test_agent_spec.o \
+		$(BUILD)/san/orchestrator-agent/src/spec.o $(COMMON_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(COMMON_LIBS)
+$(BUILD)/tests/unit/test_agent_image: $(BUILD)/san/tests/unit/test_agent_image.o \
+		$(BUILD)/san/orchestrator-agent/src/image_archive.o $(COMMON_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(shell $(PKG_CONFIG) --libs libarchive gnutls jansson)
+
+# libFuzzer targets: the request parser and the image-archive reader.
+FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_agent_spec $(BUILD)/tests/fuzz/fuzz_agent_image
+$(BUILD)/tests/fuzz/fuzz_agent_spec: tests/fuzz/fuzz_agent_spec.c orchestrator-agent/src/spec.c common/src/cleanup.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iorchestrator-agent/src -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs jansson)
+$(BUILD)/tests/fuzz/fuzz_agent_image: tests/fuzz/fuzz_agent_image.c orchestrator-agent/src/image_archive.c \
+		common/src/cleanup.c common/src/err.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iorchestrator-agent/src -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs libarchive gnutls jansson)
