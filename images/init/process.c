@@ -111,18 +111,22 @@ static int make_stdio(const Vessel__Ctl__Process *p, struct vi_proc *proc, int t
 		      struct vsl_err **err)
 {
 	if (p->terminal) {
-		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		/* Allocate on the container's devpts when it has one, so that
+		 * ttyname() finds the slave under its /dev/pts; else on init's. */
+		int m = open(VI_ROOT "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (m < 0)
+			m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (m < 0)
 			return vsl_err_make(err, errno, "open pty master");
-		char *name = ptsname(m);
-		if (grantpt(m) < 0 || unlockpt(m) < 0 || name == NULL) {
+		if (unlockpt(m) < 0) {
 			close(m);
 			return vsl_err_make(err, errno, "unlock pty");
 		}
-		int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		/* the slave by the master's fd: its path is in another mount */
+		int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (sl < 0) {
 			close(m);
-			return vsl_err_make(err, errno, "open pty `%s`", name);
+			return vsl_err_make(err, errno, "open pty slave");
 		}
 		struct winsize ws = { .ws_row = (unsigned short)(p->rows ? p->rows : 24),
 				      .ws_col = (unsigned short)(p->cols ? p->cols : 80) };

@@ -144,9 +144,12 @@ test_stdin_is_forwarded() {
 }
 
 test_terminal_gives_a_tty() {
-	run_vm --tty -- sh -c '[ -t 0 ] && [ -t 1 ] && echo isatty; stty size' || return 1
-	assert_eq 0 "$RC" "exit status" || { cat "$T/err"; return 1; }
+	run_vm --tty --mount /proc:proc --mount /dev:tmpfs:mode=755 \
+		--mount /dev/pts:devpts:newinstance,ptmxmode=0666,mode=0620 -- \
+		sh -c '[ -t 0 ] && [ -t 1 ] && echo isatty; tty; stty size' || return 1
+	assert_eq 0 "$RC" "exit status" || { cat "$T/out" "$T/err"; return 1; }
 	assert_contains "$(cat "$T/out")" isatty "stdout" || return 1
+	assert_contains "$(cat "$T/out")" "/dev/pts/0" "tty name in the container" || return 1
 	assert_contains "$(cat "$T/out")" "24 80" "terminal size"
 }
 
