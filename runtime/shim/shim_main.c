@@ -163,6 +163,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vessel-shim: started by vessel-runtime create, not by hand\n");
 		return 2;
 	}
+	if (s.sync_fd >= 0)
+		fcntl(s.sync_fd, F_SETFD, FD_CLOEXEC); /* QEMU must not hold create's pipe */
 	cleanup_err struct vsl_err *err = NULL;
 	cleanup_free char *own_log = log ? NULL : xasprintf("%s/%s/shim.log", s.root, s.id);
 	vsl_log_init("vessel-shim", debug ? VSL_LOG_DEBUG : VSL_LOG_INFO, log ? fmt : VSL_LOG_TEXT,

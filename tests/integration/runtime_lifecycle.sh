@@ -129,3 +129,58 @@ test_twenty_cycles_leave_nothing() {
 		assert_no_leftovers || { fail "cycle $i"; return 1; }
 	done
 }
+
+# A console-socket receiver as podman's conmon is: accepts one connection,
+# takes the pty master passed with SCM_RIGHTS, writes what it reads to stdout.
+build_console_receiver() {
+	cat >"$T/recv.c" <<'CEOF'
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (argc < 2 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0)
+		return 1;
+	printf("listening\n");
+	fflush(stdout);
+	int c = accept(l, NULL, NULL);
+	char name[64], ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { name, sizeof(name) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	if (c < 0 || recvmsg(c, &m, 0) <= 0 || CMSG_FIRSTHDR(&m) == NULL)
+		return 2;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	printf("got-master\n");
+	fflush(stdout);
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stdout), fflush(stdout);
+	return 0;
+}
+CEOF
+	cc -o "$T/recv" "$T/recv.c"
+}
+
+test_console_socket_gets_pty_master() {
+	command -v cc >/dev/null || skip "no C compiler for the console-socket receiver"
+	build_console_receiver || return 1
+	"$T/recv" "$T/console.sock" >"$T/console.out" &
+	local rpid=$!
+	wait_until 10 grep -q listening "$T/console.out" || { fail "receiver did not start"; return 1; }
+	make_bundle "$T/b" '.process.terminal=true | .process.args=["sh","-c","test -t 1 && echo hello-from-pty; sleep 100"]'
+	rt create --bundle "$T/b" --console-socket "$T/console.sock" --pid-file "$T/pid" cs1 \
+		</dev/null >/dev/null 2>"$T/err" || { cat "$T/err"; kill $rpid; return 1; }
+	grep -q got-master "$T/console.out" || { fail "no pty master received"; kill $rpid; return 1; }
+	rt start cs1 || return 1
+	wait_until 30 grep -q hello-from-pty "$T/console.out" || { fail "no output on the pty: $(cat "$T/console.out")"; kill $rpid; return 1; }
+	rt delete --force cs1 || return 1
+	kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
+	assert_no_leftovers
+}
