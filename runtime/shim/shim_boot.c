@@ -151,6 +151,7 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		.vcpus = s->cfg->vcpus,
 		.memory_mb = s->cfg->memory_mb,
 		.tsc_khz = accel == VSL_ACCEL_TCG ? vsl_host_tsc_khz() : 0,
+		.acpi = vsl_images_need_acpi(s->kernel),
 		.numa_node = -1,
 	};
 	unlink("ctl.sock");

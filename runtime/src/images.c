@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vessel/cleanup.h"
+#include "vessel/log.h"
 #include "vm.h"
 
 static char *exe_images_dir(void)
@@ -21,10 +22,27 @@ static char *exe_images_dir(void)
 	return xasprintf("%s/../images", dirname(buf));
 }
 
+static int check_dir(const char *dir, char **kernel, char **initramfs, struct vsl_err **err);
+
+/* Debian's kernel (images/debian/make-debian-initramfs into <dir>/debian) is
+ * the fallback when the microVM kernel was not built. */
+static int try_debian(const char *dir, char **kernel, char **initramfs)
+{
+	cleanup_free char *deb = xasprintf("%s/debian", dir);
+	cleanup_free char *k = xasprintf("%s/vmlinux", deb);
+	if (access(k, R_OK) < 0 || check_dir(deb, kernel, initramfs, NULL) < 0)
+		return -1;
+	vsl_warn("no microVM kernel in `%s`: booting Debian's kernel from `%s` (slower; run "
+		 "`make` to build ours)", dir, deb);
+	return 0;
+}
+
 static int check_dir(const char *dir, char **kernel, char **initramfs, struct vsl_err **err)
 {
 	cleanup_free char *k = xasprintf("%s/vmlinux", dir);
 	cleanup_free char *i = xasprintf("%s/initramfs.cpio", dir);
+	if (access(k, R_OK) < 0 && try_debian(dir, kernel, initramfs) == 0)
+		return 0;
 	if (access(k, R_OK) < 0)
 		return vsl_err_make(err, errno, "guest kernel `%s`: run `make` to build the images "
 				    "(or set VESSEL_IMAGES_DIR)", k);
@@ -47,4 +65,11 @@ int vsl_images_locate(char **kernel, char **initramfs, struct vsl_err **err)
 	if (access(VSL_SYSTEM_IMAGES_DIR, F_OK) == 0)
 		return check_dir(VSL_SYSTEM_IMAGES_DIR, kernel, initramfs, err);
 	return check_dir(local ? local : VSL_SYSTEM_IMAGES_DIR, kernel, initramfs, err);
+}
+
+bool vsl_images_need_acpi(const char *kernel)
+{
+	cleanup_free char *dir = xstrdup(kernel);
+	cleanup_free char *marker = xasprintf("%s/needs-acpi", dirname(dir));
+	return access(marker, F_OK) == 0;
 }

@@ -53,9 +53,15 @@ static void add_memory(struct argv_buf *a, const struct vsl_vm_spec *s)
 
 static void add_cmdline(struct argv_buf *a, const struct vsl_vm_spec *s)
 {
-	char tsc[48] = "";
+	/* Under TCG: the kernel can hang calibrating the TSC on a busy host
+	 * unless told its rate, and nolapic_timer skips the local APIC timer
+	 * calibration (~0.3 s; the PIT stays the tick). */
+	char tsc[64] = "";
+	if (s->accel == VSL_ACCEL_TCG)
+		snprintf(tsc, sizeof(tsc), " nolapic_timer");
 	if (s->accel == VSL_ACCEL_TCG && s->tsc_khz > 0)
-		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", s->tsc_khz);
+		snprintf(tsc + strlen(tsc), sizeof(tsc) - strlen(tsc), " tsc_early_khz=%u",
+			 s->tsc_khz);
 	add(a, "-append");
 	addf(a, "console=ttyS0 quiet reboot=t panic=-1%s%s%s", tsc,
 	     s->extra_cmdline ? " " : "", s->extra_cmdline ? s->extra_cmdline : "");
@@ -84,7 +90,8 @@ char **vsl_vm_qemu_argv(const struct vsl_vm_spec *s)
 	 * check ("APIC timer disabled due to verification failure") and is left
 	 * with no timer at all (sleep never returns), and -smp 2 hangs. */
 	add(&a, "-M");
-	add(&a, "microvm,acpi=off,rtc=on,isa-serial=on,x-option-roms=off,memory-backend=mem");
+	addf(&a, "microvm,acpi=%s,rtc=on,isa-serial=on,x-option-roms=off,memory-backend=mem",
+	     s->acpi ? "on" : "off");
 	add(&a, "-accel");
 	add(&a, s->accel == VSL_ACCEL_KVM ? "kvm" : "tcg");
 	add(&a, "-cpu");

@@ -40,8 +40,11 @@ unsigned vsl_host_tsc_khz(void);
 
 /* Finds vmlinux and initramfs.cpio: $VESSEL_IMAGES_DIR, else
  * <dir of executable>/../images, else /usr/lib/vessel/images. Returns new
- * strings in *kernel and *initramfs; the error names the missing file. */
+ * strings in *kernel and *initramfs; the error names the missing file.
+ * A `needs-acpi` file next to them marks a kernel (Debian's) whose
+ * virtio-mmio devices bind through ACPI: vsl_images_need_acpi tells. */
 int vsl_images_locate(char **kernel, char **initramfs, struct vsl_err **err);
+bool vsl_images_need_acpi(const char *kernel);
 
 /* A NIC for later issues: a vhost-user-net device whose socket QEMU owns. */
 struct vsl_vm_nic {
@@ -64,6 +67,7 @@ struct vsl_vm_spec {
 	unsigned vcpus;
 	unsigned memory_mb;
 	unsigned tsc_khz;         /* TCG: passed as tsc_early_khz when non-zero */
+	bool acpi;                /* a kernel whose virtio-mmio binds via ACPI (Debian's) */
 	const char *mem_path;     /* NULL: memfd; else a hugetlbfs directory (issue 5) */
 	int numa_node;            /* -1: no binding (issue 5) */
 	const struct vsl_vm_nic *nics;

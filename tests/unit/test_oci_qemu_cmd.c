@@ -49,6 +49,7 @@ static void test_tcg_shape(void **state)
 	assert_non_null(strstr(append, "panic=-1"));
 	assert_non_null(strstr(append, "quiet"));
 	assert_non_null(strstr(append, "tsc_early_khz=2100000"));
+	assert_non_null(strstr(append, "nolapic_timer"));
 	assert_non_null(find_arg(argv, "-serial", "file:console.log"));
 	assert_non_null(find_arg(argv, "-qmp", "unix:qmp.sock,server=on"));
 	assert_non_null(find_arg(argv, "-chardev", "socket,id=ctl,path=ctl.sock,server=on"));
@@ -73,6 +74,11 @@ static void test_kvm_shape(void **state)
 	assert_non_null(find_arg(argv, "-accel", "kvm"));
 	assert_non_null(find_arg(argv, "-cpu", "host"));
 	assert_null(find_arg(argv, "-append", "tsc_early_khz")); /* TCG only */
+	assert_null(find_arg(argv, "-append", "nolapic_timer"));
+	vsl_argv_free(argv);
+	s.acpi = true; /* Debian's kernel */
+	argv = vsl_vm_qemu_argv(&s);
+	assert_non_null(find_arg(argv, "-M", "microvm,acpi=on"));
 	vsl_argv_free(argv);
 }
 
