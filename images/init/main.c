@@ -154,10 +154,13 @@ static int send_ready(struct vi_state *s)
 	return vi_send(s, &f);
 }
 
-/* Reaps every child; reports processes of ours once their output is out. */
+/* Reaps every child; reports processes of ours once their output is out.
+ * The main process goes last, since its Exit ends the VM: Exec'd processes
+ * that died in the same batch (e.g. Signal all) are reported first. */
 static void reap(struct vi_state *s)
 {
 	struct signalfd_siginfo si;
+	struct vi_proc *main_proc = NULL;
 	int ws;
 	pid_t pid;
 	while (read(s->sigfd, &si, sizeof(si)) > 0)
@@ -169,13 +172,20 @@ static void reap(struct vi_state *s)
 				continue;
 			p->exited = true;
 			p->status = vi_wait_status(ws);
+			if (p->id == 0) {
+				main_proc = p;
+				continue;
+			}
 			vi_stdio_drain(s, p);
 			vi_send_exit(s, p->id, p->status);
-			if (p->id == 0)
-				vm_end();
 			vi_proc_close(p);
 			memset(p, 0, sizeof(*p));
 		}
+	}
+	if (main_proc != NULL) {
+		vi_stdio_drain(s, main_proc);
+		vi_send_exit(s, 0, main_proc->status);
+		vm_end();
 	}
 }
 

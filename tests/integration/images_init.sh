@@ -232,3 +232,31 @@ test_mqueue_mount_and_sigint_130() {
 	assert_eq 1 "$(head -1 "$T/out")" "mqueue mounted" || return 1
 	vm_wait_exit
 }
+
+test_exec_runs_a_second_process() {
+	run_vm -v --exec 'echo "from exec $(hostname)"; exit 5' --hostname ex1 -- \
+		sh -c 'sleep 1; echo main done' || return 1
+	assert_eq 0 "$RC" "main exit status" || { cat "$T/err"; return 1; }
+	assert_contains "$(cat "$T/out")" "from exec ex1" "exec output" || return 1
+	assert_contains "$(cat "$T/out")" "main done" "main output" || return 1
+	assert_contains "$(cat "$T/err")" "STARTED proc=1" "exec started" || return 1
+	assert_contains "$(cat "$T/err")" "EXIT proc=1 status=5" "exec exit status"
+}
+
+test_signal_all_reaches_every_process() {
+	# The main shell survives TERM (trap); the Exec'd `cat` does not. Only a
+	# signal to all processes reaches the cat; the shell reports what it saw.
+	vm_start
+	"$CTL" -v --signal-all --exec 'exec cat' --timeout 50 --mount /proc:proc "$T/ctl.sock" -- \
+		sh -c 'trap "" TERM; until pidof cat >/dev/null; do sleep 0.1; done; echo armed
+			i=0; while [ $i -lt 50 ]; do pidof cat >/dev/null || { echo victim gone; exit 0; }
+			sleep 0.2; i=$((i + 1)); done; echo victim alive; exit 1' >"$T/out" 2>"$T/err" </dev/null &
+	local cpid=$!
+	wait_until 30 grep -q '^armed' "$T/out" || { kill "$cpid"; fail "not armed: $(cat "$T/out" "$T/err")"; return 1; }
+	kill -TERM "$cpid"
+	wait "$cpid"
+	RC=$?
+	assert_contains "$(cat "$T/out")" "victim gone" "stdout" || return 1
+	assert_eq 0 "$RC" "exit status (the shell survived)" || return 1
+	vm_wait_exit
+}

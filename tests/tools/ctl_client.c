@@ -10,7 +10,7 @@
  *
  * Lines on stderr a script can parse:
  *   READY kernel=<release> init=<version> guest_boot_ms=<n> host_ms=<n>
- *   STARTED pid=<n>          (with -v)
+ *   STARTED proc=<id> pid=<n>, EXIT proc=<id> status=<n>   (with -v)
  * Exit status: the workload's; 0 after Ready alone; 1 on a guest Error
  * before start; 124 on timeout; 255 if the channel breaks.
  */
@@ -36,7 +36,8 @@ struct opts {
 	const char *sock;
 	uint64_t t0_ns;
 	int timeout_s;
-	bool verbose, tty, readonly, no_stdin, shutdown, probe;
+	bool verbose, tty, readonly, no_stdin, shutdown, probe, signal_all;
+	const char *exec_cmd;
 	const char *rootfs, *hostname, *cwd;
 	uint32_t uid, gid;
 	char *env[MAX_LIST];
@@ -71,6 +72,8 @@ static void usage(FILE *f)
 		"  --mount DEST:TYPE[:OPT,OPT...] (repeat)   --sysctl K=V (repeat)\n"
 		"  --netif MAC,NAME[,MTU[,CIDR[,GATEWAY]]] (repeat)\n"
 		"  --no-stdin          do not forward stdin   -v  verbose\n"
+		"  --exec CMD          once started, also run `sh -c CMD` as proc 1 (Exec); its stdio is relayed\n"
+		"  --signal-all        forwarded signals go to every process in the guest (Signal.all)\n"
 		"  --probe-bad-frames  after Ready: send an undecodable frame, an empty frame, Start\n"
 		"                      before Create and Ping 42; print each reply (ERROR/PONG lines)\n");
 }
@@ -86,6 +89,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "mount", required_argument, NULL, 'm' },   { "sysctl", required_argument, NULL, 's' },
 		{ "netif", required_argument, NULL, 'n' },   { "no-stdin", no_argument, NULL, 'I' },
 		{ "probe-bad-frames", no_argument, NULL, 'P' },
+		{ "exec", required_argument, NULL, 'X' },    { "signal-all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'H' },          { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -112,6 +116,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'I': o->no_stdin = true; break;
 		case 'v': o->verbose = true; break;
 		case 'P': o->probe = true; break;
+		case 'X': o->exec_cmd = optarg; break;
+		case 'A': o->signal_all = true; break;
 		case 'H': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -240,6 +246,8 @@ static int send_create(int fd, struct opts *o)
 	return vsl_ctl_send(fd, &f);
 }
 
+static bool g_signal_all;
+
 static int send_simple(int fd, Vessel__Ctl__Frame__MsgCase which, int signo)
 {
 	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
@@ -253,8 +261,25 @@ static int send_simple(int fd, Vessel__Ctl__Frame__MsgCase which, int signo)
 		f.shutdown = &sd;
 	else {
 		sg.signo = signo;
+		sg.all = g_signal_all;
 		f.signal = &sg;
 	}
+	return vsl_ctl_send(fd, &f);
+}
+
+static int send_exec(int fd, const char *cmd)
+{
+	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
+	Vessel__Ctl__Exec x = VESSEL__CTL__EXEC__INIT;
+	Vessel__Ctl__Process p = VESSEL__CTL__PROCESS__INIT;
+	char *args[] = { (char *)"sh", (char *)"-c", (char *)cmd };
+	p.args = args;
+	p.n_args = 3;
+	p.cwd = (char *)"/";
+	x.proc_id = 1;
+	x.process = &p;
+	f.msg_case = VESSEL__CTL__FRAME__MSG_EXEC;
+	f.exec = &x;
 	return vsl_ctl_send(fd, &f);
 }
 
@@ -374,8 +399,12 @@ static int on_frame(struct client *c, const Vessel__Ctl__Frame *f)
 		return -1;
 	case VESSEL__CTL__FRAME__MSG_STARTED:
 		if (c->o->verbose)
-			fprintf(stderr, "STARTED pid=%d\n", f->started->pid);
+			fprintf(stderr, "STARTED proc=%u pid=%d\n", f->started->proc_id, f->started->pid);
+		if (f->started->proc_id != 0)
+			return -1;
 		c->started = true;
+		if (c->o->exec_cmd)
+			send_exec(c->fd, c->o->exec_cmd);
 		c->stdin_open = !c->o->no_stdin;
 		if (c->o->no_stdin)
 			send_stdin(c->fd, NULL, 0, true);
@@ -479,6 +508,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	uint64_t deadline = now_ns() + (uint64_t)o.timeout_s * 1000000000ull;
 	struct client c = { .o = &o, .ph = WAIT_READY };
+	g_signal_all = o.signal_all;
 	c.fd = connect_retry(o.sock, deadline);
 	if (c.fd < 0)
 		return 255;
