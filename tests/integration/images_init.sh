@@ -153,6 +153,12 @@ test_terminal_gives_a_tty() {
 	assert_contains "$(cat "$T/out")" "24 80" "terminal size"
 }
 
+test_terminal_resize() {
+	run_vm --tty --resize 40x100 -- sh -c 'sleep 0.5; stty size' || return 1
+	assert_eq 0 "$RC" "exit status" || { cat "$T/out" "$T/err"; return 1; }
+	assert_contains "$(cat "$T/out")" "40 100" "terminal size after Resize"
+}
+
 test_oci_mounts() {
 	run_vm --mount /proc:proc --mount /dev:tmpfs:nosuid,mode=755,size=65536k \
 		--mount /dev/pts:devpts:newinstance,ptmxmode=0666,mode=0620 \

@@ -38,6 +38,7 @@ struct opts {
 	int timeout_s;
 	bool verbose, tty, readonly, no_stdin, shutdown, probe, signal_all;
 	const char *exec_cmd;
+	uint32_t resize_rows, resize_cols;
 	const char *rootfs, *hostname, *cwd;
 	uint32_t uid, gid;
 	char *env[MAX_LIST];
@@ -73,6 +74,7 @@ static void usage(FILE *f)
 		"  --netif MAC,NAME[,MTU[,CIDR[,GATEWAY]]] (repeat)\n"
 		"  --no-stdin          do not forward stdin   -v  verbose\n"
 		"  --exec CMD          once started, also run `sh -c CMD` as proc 1 (Exec); its stdio is relayed\n"
+		"  --resize RxC        with --tty: send Resize{rows R, cols C} right after Started\n"
 		"  --signal-all        forwarded signals go to every process in the guest (Signal.all)\n"
 		"  --probe-bad-frames  after Ready: send an undecodable frame, an empty frame, Start\n"
 		"                      before Create and Ping 42; print each reply (ERROR/PONG lines)\n");
@@ -89,7 +91,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "mount", required_argument, NULL, 'm' },   { "sysctl", required_argument, NULL, 's' },
 		{ "netif", required_argument, NULL, 'n' },   { "no-stdin", no_argument, NULL, 'I' },
 		{ "probe-bad-frames", no_argument, NULL, 'P' },
-		{ "exec", required_argument, NULL, 'X' },    { "signal-all", no_argument, NULL, 'A' },
+		{ "exec", required_argument, NULL, 'X' },    { "resize", required_argument, NULL, 'Z' },    { "signal-all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'H' },          { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -117,6 +119,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose = true; break;
 		case 'P': o->probe = true; break;
 		case 'X': o->exec_cmd = optarg; break;
+		case 'Z':
+			if (sscanf(optarg, "%ux%u", &o->resize_rows, &o->resize_cols) != 2) {
+				fprintf(stderr, "ctl-client: --resize wants ROWSxCOLS, got `%s`\n", optarg);
+				return -1;
+			}
+			break;
 		case 'A': o->signal_all = true; break;
 		case 'H': usage(stdout); return 1;
 		default: usage(stderr); return -1;
@@ -283,6 +291,17 @@ static int send_exec(int fd, const char *cmd)
 	return vsl_ctl_send(fd, &f);
 }
 
+static int send_resize(int fd, uint32_t rows, uint32_t cols)
+{
+	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
+	Vessel__Ctl__Resize rz = VESSEL__CTL__RESIZE__INIT;
+	rz.rows = rows;
+	rz.cols = cols;
+	f.msg_case = VESSEL__CTL__FRAME__MSG_RESIZE;
+	f.resize = &rz;
+	return vsl_ctl_send(fd, &f);
+}
+
 static int send_stdin(int fd, const void *data, size_t n, bool eof)
 {
 	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
@@ -405,6 +424,8 @@ static int on_frame(struct client *c, const Vessel__Ctl__Frame *f)
 		c->started = true;
 		if (c->o->exec_cmd)
 			send_exec(c->fd, c->o->exec_cmd);
+		if (c->o->resize_rows)
+			send_resize(c->fd, c->o->resize_rows, c->o->resize_cols);
 		c->stdin_open = !c->o->no_stdin;
 		if (c->o->no_stdin)
 			send_stdin(c->fd, NULL, 0, true);
