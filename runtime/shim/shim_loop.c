@@ -136,28 +136,37 @@ static void shim_terminate(struct shim *s, int status, const char *why)
 
 static void req_kill(struct shim *s, int *fd, int signo, bool all)
 {
-	if (s->exited)
-		return reply(fd, "error container `%s` is not running", s->id);
+	if (s->exited) {
+		reply(fd, "error container `%s` is not running", s->id);
+		return;
+	}
 	if (!s->started) {
 		/* runc kills a created container's init; here that is the VM */
 		reply(fd, "ok");
-		return shim_terminate(s, 128 + signo, NULL);
+		shim_terminate(s, 128 + signo, NULL);
+		return;
 	}
 	cleanup_err struct vsl_err *e = NULL;
-	if (shim_send_signal(s, signo, all, &e) < 0)
-		return reply(fd, "error %s", e->msg);
+	if (shim_send_signal(s, signo, all, &e) < 0) {
+		reply(fd, "error %s", e->msg);
+		return;
+	}
 	reply(fd, "ok");
 }
 
 static void req_pause(struct shim *s, int *fd, bool pause)
 {
 	enum vsl_status want = pause ? VSL_STATUS_RUNNING : VSL_STATUS_PAUSED;
-	if (s->st->status != want || s->exited)
-		return reply(fd, "error container `%s` is %s, not %s", s->id,
+	if (s->st->status != want || s->exited) {
+		reply(fd, "error container `%s` is %s, not %s", s->id,
 			     vsl_status_name(s->st->status), vsl_status_name(want));
+		return;
+	}
 	cleanup_err struct vsl_err *e = NULL;
-	if (vsl_qmp_execute(s->qmp, pause ? "stop" : "cont", NULL, NULL, &e) < 0)
-		return reply(fd, "error container `%s`: %s", s->id, e->msg);
+	if (vsl_qmp_execute(s->qmp, pause ? "stop" : "cont", NULL, NULL, &e) < 0) {
+		reply(fd, "error container `%s`: %s", s->id, e->msg);
+		return;
+	}
 	s->st->status = pause ? VSL_STATUS_PAUSED : VSL_STATUS_RUNNING;
 	shim_save_state(s);
 	reply(fd, "ok");
@@ -165,13 +174,17 @@ static void req_pause(struct shim *s, int *fd, bool pause)
 
 static void req_start(struct shim *s, int *fd)
 {
-	if (s->st->status != VSL_STATUS_CREATED || s->started || s->pending_start_fd >= 0)
-		return reply(fd, "error container `%s` is %s, not created: only a created "
+	if (s->st->status != VSL_STATUS_CREATED || s->started || s->pending_start_fd >= 0) {
+		reply(fd, "error container `%s` is %s, not created: only a created "
 			     "container can be started", s->id,
 			     s->pending_start_fd >= 0 ? "starting" : vsl_status_name(s->st->status));
+		return;
+	}
 	cleanup_err struct vsl_err *e = NULL;
-	if (shim_send_simple(s, VESSEL__CTL__FRAME__MSG_START, &e) < 0)
-		return reply(fd, "error %s", e->msg);
+	if (shim_send_simple(s, VESSEL__CTL__FRAME__MSG_START, &e) < 0) {
+		reply(fd, "error %s", e->msg);
+		return;
+	}
 	s->pending_start_fd = *fd; /* answered when Started (or Error) arrives */
 	*fd = -1;
 }
