@@ -134,6 +134,17 @@ static int connect_ctl(struct shim *s, struct vsl_err **err)
 	}
 }
 
+/* How long a boot may take to Ready. KVM's bound is what makes the fallback
+ * quick; TCG's can be set with VESSEL_BOOT_TIMEOUT (seconds) for slow hosts. */
+static int ready_timeout_ms(enum vsl_accel accel)
+{
+	if (accel == VSL_ACCEL_KVM)
+		return KVM_READY_MS;
+	const char *env = getenv("VESSEL_BOOT_TIMEOUT");
+	int sec = env ? atoi(env) : 0;
+	return sec > 0 && sec < 3600 ? sec * 1000 : TCG_READY_MS;
+}
+
 /* Starts QEMU with the given accelerator and waits for Ready. */
 static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **ready,
 		     struct vsl_err **err)
@@ -172,8 +183,8 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 	vsl_ctl_reader_init(&s->rd);
 	int r = connect_ctl(s, err);
 	if (r == 0)
-		r = shim_wait_frame(s, VESSEL__CTL__FRAME__MSG_READY,
-				    accel == VSL_ACCEL_KVM ? KVM_READY_MS : TCG_READY_MS, ready, err);
+		r = shim_wait_frame(s, VESSEL__CTL__FRAME__MSG_READY, ready_timeout_ms(accel), ready,
+				    err);
 	if (r < 0) {
 		shim_vm_kill(s, 0);
 		if (s->ctl_fd >= 0)

@@ -129,3 +129,43 @@ test_accel_auto_kvm_or_remembered_fallback() {
 	expect_fail "bad --accel" "hvf" rt --accel hvf list || return 1
 	assert_no_leftovers
 }
+
+# images whose initramfs boots but never says READY: /init is a busybox
+# script that sleeps (or exits at once, which panics the kernel)
+make_silent_images() {
+	mkdir -p "$T/silent/tree/bin"
+	cp /bin/busybox "$T/silent/tree/bin/busybox"
+	printf '#!/bin/busybox sh\n%s\n' "$1" >"$T/silent/tree/init"
+	chmod +x "$T/silent/tree/init"
+	(cd "$T/silent/tree" && find . | cpio --quiet -o -H newc >../initramfs.cpio) || return 1
+	cp "$VESSEL_BUILD/images/vmlinux" "$T/silent/vmlinux"
+}
+
+test_guest_never_ready() {
+	[ -x /bin/busybox ] || skip "/bin/busybox missing (busybox-static)"
+	make_silent_images '/bin/busybox sleep 1000' || return 1
+	bundle_cmd "$T/b" 'true'
+	local t0=$(date +%s)
+	VESSEL_IMAGES_DIR=$T/silent VESSEL_ACCEL=tcg VESSEL_BOOT_TIMEOUT=4 \
+		expect_fail "guest never READY" "no READY from the guest within 4000 ms" \
+		rt create --bundle "$T/b" nr1 || return 1
+	assert_contains "$(cat "$T/err")" "nr1" || return 1
+	[ $(( $(date +%s) - t0 )) -lt 30 ] || { fail "took too long to give up"; return 1; }
+	assert_no_leftovers || return 1
+	make_silent_images 'exit 0' || return 1   # init exits: kernel panic, QEMU ends
+	VESSEL_IMAGES_DIR=$T/silent VESSEL_ACCEL=tcg expect_fail "guest panics" "QEMU exited" \
+		rt create --bundle "$T/b" nr2 || return 1
+	assert_no_leftovers
+}
+
+test_create_killed_midway_leaves_nothing() {
+	bundle_cmd "$T/b" 'sleep 100'
+	"$RT_BIN" --root "$ROOT" create --bundle "$T/b" km1 </dev/null >/dev/null 2>&1 &
+	local cpid=$!
+	wait_until 10 test -e "$ROOT/km1/qemu.log" || { fail "create never started QEMU"; return 1; }
+	kill -9 $cpid
+	wait $cpid 2>/dev/null
+	# the shim notices nobody waits for it and undoes the container
+	wait_until 60 test ! -e "$ROOT/km1" || { fail "state left after create was killed: $(ls "$ROOT/km1")"; return 1; }
+	wait_until 10 test -z "$(leftovers)" || { fail "processes left: $(leftovers)"; return 1; }
+}
