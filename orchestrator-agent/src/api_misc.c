@@ -156,6 +156,8 @@ void vsl_api_net_create(struct vsl_http_req *r, struct vsl_http_reply *out)
 {
 	struct vsl_agent *a = r->a;
 	cleanup_err struct vsl_err *err = NULL;
+	cleanup_free char *s = NULL;
+	cleanup_free char *now = NULL;
 	json_t *in = vsl_spec_load(r->body, r->body_len, &out->err), *spec = NULL;
 	if (!in || !(spec = vsl_spec_network(in, &out->err)))
 		goto out;
@@ -177,8 +179,8 @@ void vsl_api_net_create(struct vsl_http_req *r, struct vsl_http_reply *out)
 		}
 		applied = true;
 	}
-	cleanup_free char *s = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
-	cleanup_free char *now = vsl_now_rfc3339();
+	s = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	now = vsl_now_rfc3339();
 	pthread_mutex_lock(&a->db_lock);
 	int rc = vsl_db_exec(a, &err, "INSERT INTO networks VALUES (?, ?, ?, ?, ?)", 5, name,
 			     json_string_value(json_object_get(spec, "type")), s, applied ? "1" : "0", now);
