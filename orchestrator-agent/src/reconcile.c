@@ -24,17 +24,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void update(struct vsl_agent *a, const char *sql, const char *id, const char *v1, const char *v2)
-{
-	pthread_mutex_lock(&a->db_lock);
-	if (v2)
-		vsl_db_exec(a, NULL, sql, 3, v1, v2, id);
-	else if (v1)
-		vsl_db_exec(a, NULL, sql, 2, v1, id);
-	else
-		vsl_db_exec(a, NULL, sql, 1, id);
-	pthread_mutex_unlock(&a->db_lock);
-}
+/* One UPDATE under db_lock; n positional text binds follow. */
+#define UPDATE(a, sql, n, ...)                                        \
+	do {                                                          \
+		pthread_mutex_lock(&(a)->db_lock);                    \
+		vsl_db_exec((a), NULL, (sql), (n), __VA_ARGS__);      \
+		pthread_mutex_unlock(&(a)->db_lock);                  \
+	} while (0)
 
 /* The workload or the shim stopped while the VNF should run. */
 static void on_exit_seen(struct vsl_agent *a, json_t *row, const struct vsl_rt_state *st, bool startup)
@@ -53,19 +49,19 @@ static void on_exit_seen(struct vsl_agent *a, json_t *row, const struct vsl_rt_s
 		vsl_event(a, "vnf.died", "vnf", id, "shim or VM gone without an exit status%s",
 			  startup ? " (died while vesseld was down)" : "");
 	bool restart = strcmp(policy, "always") == 0 || (strcmp(policy, "on-failure") == 0 && failed);
-	update(a, "UPDATE vnfs SET status = 'stopped', exit_status = ?, shim_pid = NULL WHERE id = ?", id,
-	       st->exited ? ex : NULL, NULL);
+	UPDATE(a, "UPDATE vnfs SET status = 'stopped', exit_status = ?, shim_pid = NULL WHERE id = ?", 2,
+	       st->exited ? ex : NULL, id);
 	if (restart) {
 		double delay = a->cfg.backoff_base * pow(2, (double)(count < 30 ? count : 30));
 		if (delay > a->cfg.backoff_max)
 			delay = a->cfg.backoff_max;
 		char when[32];
 		snprintf(when, sizeof(when), "%.3f", now_s() + delay);
-		update(a, "UPDATE vnfs SET next_restart = ? WHERE id = ?", id, when, NULL);
+		UPDATE(a, "UPDATE vnfs SET next_restart = ? WHERE id = ?", 2, when, id);
 		vsl_event(a, "vnf.restart_scheduled", "vnf", id, "restart policy %s: restart %lld in %.1f s",
 			  policy, count + 1, delay);
 	} else {
-		update(a, "UPDATE vnfs SET desired = 'stopped', next_restart = NULL WHERE id = ?", id, NULL, NULL);
+		UPDATE(a, "UPDATE vnfs SET desired = 'stopped', next_restart = NULL WHERE id = ?", 1, id);
 	}
 	json_decref(spec);
 }
@@ -94,10 +90,10 @@ static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup)
 		if (startup) {
 			char pid[16];
 			snprintf(pid, sizeof(pid), "%d", st.pid);
-			update(a, "UPDATE vnfs SET status = ?, shim_pid = ? WHERE id = ?", id, st.status, pid);
+			UPDATE(a, "UPDATE vnfs SET status = ?, shim_pid = ? WHERE id = ?", 3, st.status, pid, id);
 			vsl_event(a, "vnf.adopted", "vnf", id, "%s with shim pid %d", st.status, st.pid);
 		} else if (strcmp(status, st.status) != 0 && strcmp(status, "error") != 0) {
-			update(a, "UPDATE vnfs SET status = ? WHERE id = ?", id, st.status, NULL);
+			UPDATE(a, "UPDATE vnfs SET status = ? WHERE id = ?", 2, st.status, id);
 		}
 		return;
 	}
@@ -110,8 +106,8 @@ static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup)
 		return;
 	}
 	if (strcmp(desired, "running") == 0 && json_is_number(next) && now_s() >= json_number_value(next)) {
-		update(a, "UPDATE vnfs SET restart_count = restart_count + 1, next_restart = NULL WHERE id = ?",
-		       id, NULL, NULL);
+		UPDATE(a, "UPDATE vnfs SET restart_count = restart_count + 1, next_restart = NULL WHERE id = ?",
+		       1, id);
 		if (vsl_vnf_do_start(a, id, &err) < 0) {
 			vsl_event(a, "vnf.error", "vnf", id, "restart failed: %s", err->msg);
 			vsl_vnf_set_status(a, id, "error", err->msg);
@@ -151,7 +147,7 @@ static void reconcile_networks(struct vsl_agent *a)
 		if (!present) {
 			vsl_err_freep(&err);
 			if (vsl_net_apply(a, spec, &err) == 0) {
-				update(a, "UPDATE networks SET applied = 1 WHERE name = ?", name, NULL, NULL);
+				UPDATE(a, "UPDATE networks SET applied = 1 WHERE name = ?", 1, name);
 				vsl_event(a, "network.applied", "network", name, "re-applied to the dataplane");
 			}
 		}

@@ -27,7 +27,8 @@ test_lifecycle_logs_stats() {
 	assert_eq shared "$(jq -r '.annotations["org.vessel.cpu_policy"]' "$cfg")" || return 1
 	assert_contains "$(jq -c .process.env "$cfg")" '"GREETING=hi"' || return 1
 	"$VESSELCTL" --socket "$SOCK" vnf start bb1 >/dev/null || fail "vesselctl start" || return 1
-	assert_eq running "$(vnf_status bb1)" || return 1
+	vnf_status bb1 >/dev/null
+	assert_eq running "$(jq -r .status <<<"$BODY")" || return 1
 	assert_eq STARTED "$(jq -r .operational_state <<<"$BODY")" || return 1
 	local shim; shim=$(jq -r .shim_pid <<<"$BODY")
 	kill -0 "$shim" || fail "shim $shim not alive" || return 1
@@ -51,7 +52,8 @@ test_lifecycle_logs_stats() {
 	local rc=$?
 	wait "$bg"
 	assert_eq 0 "$rc" "logs -f ended when the VNF stopped" || return 1
-	assert_eq stopped "$(vnf_status bb1)" || return 1
+	vnf_status bb1 >/dev/null
+	assert_eq stopped "$(jq -r .status <<<"$BODY")" || return 1
 	[ "$(jq -r .exit_status <<<"$BODY")" != null ] || fail "no exit status" || return 1
 	# the image is in use: 409
 	api DELETE "/v1/images/$IMAGE"
@@ -85,7 +87,8 @@ test_restart_on_failure_with_backoff() {
 	api POST /v1/vnfs/crashy/stop -d '{"grace":0}'
 	local n; n=$(vnf_status crashy >/dev/null; jq -r .restart_count <<<"$BODY")
 	sleep 4
-	assert_eq stopped "$(vnf_status crashy)" || return 1
+	vnf_status crashy >/dev/null
+	assert_eq stopped "$(jq -r .status <<<"$BODY")" || return 1
 	assert_eq "$n" "$(jq -r .restart_count <<<"$BODY")" "no restart after stop"
 }
 
