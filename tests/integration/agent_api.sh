@@ -277,3 +277,60 @@ test_bad_request_storm() {
 	assert_eq 405 "$CODE" || return 1
 	assert_eq method_not_allowed "$(jq -r .error.code <<<"$BODY")"
 }
+
+test_events_sse() {
+	agent_start || return 1
+	( sleep 1; curl -s -H 'Expect:' --unix-socket "$SOCK" -X POST http://v/v1/networks -d '{"name":"sse1"}' >/dev/null ) &
+	local bg=$!
+	curl -s -N --max-time 4 -H 'Accept: text/event-stream' --unix-socket "$SOCK" 'http://v/v1/events?since=0' >"$T/sse.out"
+	wait "$bg"
+	assert_contains "$(cat "$T/sse.out")" "event: network.created" || return 1
+	assert_contains "$(cat "$T/sse.out")" '"object_id":"sse1"'
+}
+
+# Networks on a real vessel-dp (hugepages reserved for the test and given
+# back): applied through the control socket, shown by /v1/node and /metrics,
+# re-applied by reconcile after the dataplane restarts without its config.
+test_networks_on_dataplane() {
+	need_root
+	local DP=$VESSEL_BUILD/bin/vessel-dp dpp
+	[ -x "$DP" ] || skip "vessel-dp not built"
+	"$VESSEL_TOP/scripts/hugepages" reserve 256 >/dev/null || skip "cannot reserve hugepages"
+	dp_run() {
+		"$DP" --ctl-socket "$T/dp.sock" --state "$T/dp-state.json" --file-prefix "va$$" --mbufs 8192 \
+			>>"$T/dp.log" 2>&1 &
+		dpp=$!
+		wait_until 15 "$DP" ctl --socket "$T/dp.sock" port.list
+	}
+	dp_done() { kill "$dpp" 2>/dev/null; wait "$dpp" 2>/dev/null; "$VESSEL_TOP/scripts/hugepages" release >/dev/null; }
+	bridges() { "$DP" ctl --socket "$T/dp.sock" --json bridge.list | jq -r '.[].name' | sort | tr '\n' ' '; }
+	dp_run || { dp_done; fail "vessel-dp did not start: $(tail -5 "$T/dp.log")"; return 1; }
+	dp_checks() {
+		agent_start --dp-socket "$T/dp.sock" || return 1
+		api_json POST /v1/networks '{"name":"bd7","aging":30}'
+		assert_eq 201 "$CODE" "$BODY" || return 1
+		assert_eq true "$(jq -r .applied <<<"$BODY")" || return 1
+		assert_eq "bd7 " "$(bridges)" "bridge on the dataplane" || return 1
+		local before; before=$(db_dump)
+		api_json POST /v1/networks '{"name":"xc1","type":"xconnect","a":"nope1","b":"nope2"}'
+		assert_eq 502 "$CODE" "xconnect of unknown ports" || return 1
+		assert_eq "$before" "$(db_dump)" "nothing stored on a dataplane error" || return 1
+		api GET /v1/node
+		jq -e '.dataplane.ports | type == "array"' <<<"$BODY" >/dev/null || fail "node: $BODY" || return 1
+		api GET /metrics
+		assert_contains "$BODY" "vessel_dp_up 1" || return 1
+		# the dataplane restarts with an empty configuration: reconcile re-applies
+		kill -9 "$dpp"; wait "$dpp" 2>/dev/null
+		rm -f "$T/dp-state.json" "$T/dp.sock"
+		dp_run || fail "vessel-dp did not restart" || return 1
+		wait_until 15 bash -c "[ \"\$($DP ctl --socket $T/dp.sock --json bridge.list | jq -r '.[].name')\" = bd7 ]" ||
+			fail "bridge not re-applied after the dataplane restarted: [$(bridges)]" || return 1
+		api DELETE /v1/networks/bd7
+		assert_eq 204 "$CODE" || return 1
+		assert_eq "" "$(bridges)" "bridge removed"
+	}
+	local rc=0
+	dp_checks || rc=1
+	dp_done
+	return $rc
+}

@@ -45,6 +45,12 @@ test_lifecycle_logs_stats() {
 	assert_contains "$BODY" 'vessel_vnfs{status="running"} 1' || return 1
 	assert_contains "$BODY" "vessel_vnf_memory_rss_bytes{id=\"$ID\"}" || return 1
 	"$VESSELCTL" --socket "$SOCK" vnf list | grep -q "bb1 .* running" || fail "vesselctl list" || return 1
+	api POST /v1/vnfs/bb1/pause
+	assert_eq paused "$(jq -r .status <<<"$BODY")" "pause" || return 1
+	api POST /v1/vnfs/bb1/pause
+	assert_eq 409 "$CODE" "pause twice" || return 1
+	api POST /v1/vnfs/bb1/unpause
+	assert_eq running "$(jq -r .status <<<"$BODY")" "unpause" || return 1
 	# follow streams new output and ends when the VNF stops
 	( sleep 2; curl -s -H 'Expect:' --unix-socket "$SOCK" -X POST http://v/v1/vnfs/bb1/stop -d '{"grace":1}' >/dev/null ) &
 	local bg=$!
