@@ -29,6 +29,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE events ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, type TEXT NOT NULL,"
 	"  object TEXT NOT NULL, object_id TEXT, message TEXT NOT NULL);",
+	/* 2: whether a running VNF's dataplane ports were all present at the
+	 * last reconcile (NULL: not checked / no NICs) */
+	"ALTER TABLE vnfs ADD COLUMN ports_ok INTEGER;",
 };
 
 char *vsl_now_rfc3339(void)

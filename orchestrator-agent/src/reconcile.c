@@ -66,7 +66,37 @@ static void on_exit_seen(struct vsl_agent *a, json_t *row, const struct vsl_rt_s
 	json_decref(spec);
 }
 
-static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup)
+/* A running VNF's NICs are dataplane ports `<id>.ethN`; reports (once per
+ * change) when some are missing, e.g. after the dataplane restarted. */
+static void check_ports(struct vsl_agent *a, json_t *row, json_t *ports)
+{
+	const char *id = json_string_value(json_object_get(row, "id"));
+	json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
+	size_t n = json_array_size(json_object_get(spec, "nics")), missing = 0;
+	char first[96] = "";
+	cleanup_free char *have = ports ? json_dumps(ports, JSON_COMPACT) : NULL;
+	json_decref(spec);
+	if (n == 0 || !have)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char q[112];
+		snprintf(q, sizeof(q), "\"%s.eth%zu\"", id, i);
+		if (!strstr(have, q) && missing++ == 0)
+			snprintf(first, sizeof(first), "%s.eth%zu", id, i);
+	}
+	json_t *old = json_object_get(row, "ports_ok");
+	bool ok = missing == 0;
+	if (json_is_integer(old) && (json_integer_value(old) != 0) == ok)
+		return;
+	UPDATE(a, "UPDATE vnfs SET ports_ok = ? WHERE id = ?", 2, ok ? "1" : "0", id);
+	if (ok)
+		vsl_event(a, "vnf.ports_present", "vnf", id, "all %zu dataplane ports present", n);
+	else
+		vsl_event(a, "vnf.ports_missing", "vnf", id, "%zu of %zu dataplane ports missing (first: %s)",
+			  missing, n, first);
+}
+
+static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup, json_t *ports)
 {
 	const char *id = json_string_value(json_object_get(row, "id"));
 	const char *status = json_string_value(json_object_get(row, "status"));
@@ -95,6 +125,8 @@ static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup)
 		} else if (strcmp(status, st.status) != 0 && strcmp(status, "error") != 0) {
 			UPDATE(a, "UPDATE vnfs SET status = ? WHERE id = ?", 2, st.status, id);
 		}
+		if (strcmp(st.status, "running") == 0)
+			check_ports(a, row, ports);
 		return;
 	}
 	/* not alive */
@@ -161,6 +193,8 @@ void vsl_reconcile_once(struct vsl_agent *a, bool startup)
 	pthread_mutex_lock(&a->db_lock);
 	json_t *rows = vsl_db_query(a, NULL, "SELECT * FROM vnfs ORDER BY created_at", 0);
 	pthread_mutex_unlock(&a->db_lock);
+	json_t *ports = a->cfg.dp_socket && json_array_size(rows)
+				? vsl_dp_call(a->cfg.dp_socket, "port.list", NULL, NULL) : NULL;
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
@@ -173,11 +207,12 @@ void vsl_reconcile_once(struct vsl_agent *a, bool startup)
 					     json_string_value(json_object_get(row, "id")));
 		pthread_mutex_unlock(&a->db_lock);
 		if (json_array_size(fresh))
-			reconcile_vnf(a, json_array_get(fresh, 0), startup);
+			reconcile_vnf(a, json_array_get(fresh, 0), startup, ports);
 		json_decref(fresh);
 		pthread_mutex_unlock(&a->op_lock);
 	}
 	json_decref(rows);
+	json_decref(ports);
 	reconcile_networks(a);
 }
 
