@@ -47,7 +47,7 @@ struct vsl_agent {
 	pthread_mutex_t rc_lock;
 	pthread_cond_t rc_cond; /* wakes the reconcile loop */
 	bool rc_kick;
-	volatile int stop;      /* written under rc_lock; read by loops */
+	int stop;               /* set once at shutdown; read with vsl_agent_stopping() */
 	char *token;            /* bearer token for TCP, NULL: no TCP */
 	/* metrics */
 	pthread_mutex_t m_lock;
@@ -56,6 +56,12 @@ struct vsl_agent {
 	uint64_t lat_total;
 	uint64_t req_by_class[6]; /* 1xx..5xx */
 };
+
+/* True once shutdown began (long-polls, log follows and loops end). */
+static inline bool vsl_agent_stopping(struct vsl_agent *a)
+{
+	return __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE) != 0;
+}
 
 /* ---- db.c ---- */
 int vsl_db_open(struct vsl_agent *a, const char *path, struct vsl_err **err);

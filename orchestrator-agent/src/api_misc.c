@@ -284,7 +284,7 @@ static json_t *wait_events(struct vsl_agent *a, long long since, double timeout)
 	if (dl.tv_nsec >= 1000000000L)
 		dl.tv_sec++, dl.tv_nsec -= 1000000000L;
 	json_t *ev = events_since(a, since, 1000);
-	while (json_array_size(ev) == 0 && !a->stop) {
+	while (json_array_size(ev) == 0 && !vsl_agent_stopping(a)) {
 		if (pthread_cond_timedwait(&a->ev_cond, &a->db_lock, &dl) == ETIMEDOUT)
 			break;
 		json_decref(ev);
@@ -305,7 +305,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct sse *s = cls;
 	(void)pos;
 	while (!s->pending) {
-		if (s->a->stop)
+		if (vsl_agent_stopping(s->a))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		pthread_mutex_lock(&s->a->db_lock);
 		json_t *ev = wait_events(s->a, s->since, 15);

@@ -380,7 +380,7 @@ static ssize_t log_read(void *cls, uint64_t pos, char *buf, size_t max)
 		ssize_t n = read(s->fd, buf, max);
 		if (n > 0)
 			return n;
-		if (!s->follow || s->a->stop || !vnf_active(s->a, s->id)) {
+		if (!s->follow || vsl_agent_stopping(s->a) || !vnf_active(s->a, s->id)) {
 			/* one last read: output written just before the stop */
 			n = read(s->fd, buf, max);
 			return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;

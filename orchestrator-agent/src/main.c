@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	vsl_info("signal %d: stopping (VNFs keep running)", sig);
 	pthread_mutex_lock(&a.rc_lock);
-	a.stop = 1;
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&a.rc_cond);
 	pthread_mutex_unlock(&a.rc_lock);
 	pthread_mutex_lock(&a.db_lock);

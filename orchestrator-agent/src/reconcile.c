@@ -198,7 +198,7 @@ void vsl_reconcile_once(struct vsl_agent *a, bool startup)
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		if (a->stop)
+		if (vsl_agent_stopping(a))
 			break;
 		pthread_mutex_lock(&a->op_lock);
 		/* re-read: an API action may have changed it while we waited */
@@ -236,11 +236,11 @@ static void *loop(void *arg)
 		dl.tv_nsec += (long)((iv - floor(iv)) * 1e9);
 		if (dl.tv_nsec >= 1000000000L)
 			dl.tv_sec++, dl.tv_nsec -= 1000000000L;
-		while (!a->stop && !a->rc_kick)
+		while (!vsl_agent_stopping(a) && !a->rc_kick)
 			if (pthread_cond_timedwait(&a->rc_cond, &a->rc_lock, &dl) == ETIMEDOUT)
 				break;
 		a->rc_kick = false;
-		bool stop = a->stop;
+		bool stop = vsl_agent_stopping(a);
 		pthread_mutex_unlock(&a->rc_lock);
 		if (stop)
 			break;
