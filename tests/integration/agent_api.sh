@@ -350,7 +350,7 @@ test_schema_migration_upgrade_and_newer_refused() {
 	assert_eq 200 "$CODE" "data kept across the migration" || return 1
 	agent_stop
 	sqlite3 "$T/state/vesseld.db" "INSERT INTO schema_migrations VALUES (99, 'future')"
-	"$VESSELD" --state-dir "$T/state" --run-dir "$T/run" --placement-dir "$T/place" 2>"$T/err"
+	"$VESSELD" --state-dir "$T/state" --run-dir "$T/run" --placement-dir "$T/place" --runtime "$RUNTIME" 2>"$T/err"
 	assert_eq 1 $? "exit status with a newer schema" || return 1
 	assert_contains "$(cat "$T/err")" "schema version 99"
 }
