@@ -92,7 +92,9 @@ void vsl_api_image_import(struct vsl_http_req *r, struct vsl_http_reply *out)
 		goto out;
 	}
 	vsl_rmtree(work);
-	json_t *existing = find_image(a, info.digest, &(struct vsl_http_reply){ 0 });
+	struct vsl_http_reply probe = { 0 };
+	json_t *existing = find_image(a, info.digest, &probe);
+	vsl_api_err_clear(&probe.err); /* "not found" is the usual answer here */
 	if (existing) { /* the same image again: idempotent */
 		out->json = image_json(existing);
 		json_decref(existing);
