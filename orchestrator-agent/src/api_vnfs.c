@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "vessel/cleanup.h"
+#include "vessel/numa.h"
 #include "vessel/log.h"
 
 /* Lifecycle status -> ETSI states and the Zun container status (1:1). */
@@ -103,6 +104,53 @@ static char *resolve_image(struct vsl_agent *a, const char *ref, struct vsl_http
 	return r;
 }
 
+/* Dry-run placement with libvesselnuma: a request the node cannot meet
+ * (dedicated cores, hugepages, a NUMA node) is refused with 409
+ * insufficient_resources before anything is stored or booted. When the
+ * topology or the placement record cannot be read, the runtime decides. */
+static int check_capacity(struct vsl_agent *a, json_t *spec, struct vsl_http_reply *out)
+{
+	struct vsl_topo *t = NULL;
+	struct vsl_place_state *ps = NULL;
+	struct vsl_place_plan *plan = NULL;
+	cleanup_err struct vsl_err *err = NULL;
+	uint64_t hp_kb = 0;
+	enum vsl_cpu_policy pol = VSL_CPU_SHARED;
+	const char *hp = json_string_value(json_object_get(spec, "hugepage_size"));
+	json_t *nn = json_object_get(spec, "numa_node");
+	if (vsl_topo_load(a->cfg.sysfs_root, &t, &err) < 0 ||
+	    vsl_place_state_open(a->cfg.placement_dir, &ps, &err) < 0) {
+		vsl_warn("capacity check skipped: %s", err->msg);
+		vsl_topo_destroy(t);
+		return 0;
+	}
+	vsl_cpu_policy_parse(json_string_value(json_object_get(spec, "cpu_policy")), &pol);
+	if (strcmp(hp, "none") != 0)
+		vsl_hugepage_size_parse(hp, &hp_kb);
+	struct vsl_place_req req = {
+		.vnf_id = "vesseld-capacity-check",
+		.vcpus = (int)json_integer_value(json_object_get(spec, "vcpus")),
+		.memory_mb = (uint64_t)json_integer_value(json_object_get(spec, "memory_mb")),
+		.cpu_policy = pol,
+		.numa_node = json_is_integer(nn) ? (int)json_integer_value(nn) : VSL_NUMA_AUTO,
+		.hugepage_kb = hp_kb,
+		.port_node = -1,
+		.dry_run = true,
+	};
+	int r = vsl_place(t, ps, &req, &plan, &err);
+	if (r < 0) {
+		const char *field = json_is_integer(nn) && strstr(err->msg, "numa") ? "numa_node"
+				    : hp_kb && strstr(err->msg, "hugepage") ? "hugepage_size"
+				    : pol == VSL_CPU_DEDICATED ? "vcpus" : NULL;
+		vsl_api_err_set(&out->err, 409, "insufficient_resources", field,
+				"this node cannot place the VNF: %s", err->msg);
+	}
+	vsl_place_plan_destroy(plan);
+	vsl_place_state_destroy(ps);
+	vsl_topo_destroy(t);
+	return r < 0 ? -1 : 0;
+}
+
 void vsl_api_vnf_create(struct vsl_http_req *r, struct vsl_http_reply *out)
 {
 	struct vsl_agent *a = r->a;
@@ -113,7 +161,7 @@ void vsl_api_vnf_create(struct vsl_http_req *r, struct vsl_http_reply *out)
 	cleanup_free char *digest = NULL;
 	const char *name = NULL;
 	char id[37];
-	if (!in || !(spec = vsl_spec_vnf(in, &out->err)))
+	if (!in || !(spec = vsl_spec_vnf(in, &out->err)) || check_capacity(a, spec, out) < 0)
 		goto out;
 	new_uuid(id);
 	now = vsl_now_rfc3339();

@@ -354,3 +354,18 @@ test_schema_migration_upgrade_and_newer_refused() {
 	assert_eq 1 $? "exit status with a newer schema" || return 1
 	assert_contains "$(cat "$T/err")" "schema version 99"
 }
+
+test_capacity_refused_before_anything_is_stored() {
+	# more dedicated cores than the node has: 409 naming vcpus, no row, no VM
+	agent_start || return 1
+	import_busybox || return 1
+	local before; before=$(sqlite3 "$T/state/vesseld.db" .dump)
+	api_json POST /v1/vnfs '{"name":"big","image":"busybox:test","vcpus":64,"cpu_policy":"dedicated"}'
+	assert_eq 409 "$CODE" "$BODY" || return 1
+	assert_eq insufficient_resources "$(jq -r .error.code <<<"$BODY")" || return 1
+	assert_eq vcpus "$(jq -r .error.field <<<"$BODY")" || return 1
+	api_json POST /v1/vnfs '{"name":"far","image":"busybox:test","numa_node":7}'
+	assert_eq 409 "$CODE" "$BODY" || return 1
+	assert_eq "$before" "$(sqlite3 "$T/state/vesseld.db" .dump)" "database unchanged" || return 1
+	[ -z "$(ls "$T/run/runtime" 2>/dev/null)" ] || fail "a VM was created"
+}
