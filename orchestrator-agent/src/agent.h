@@ -32,6 +32,7 @@ struct vsl_agent_config {
 	long long max_upload; /* image uploads */
 	double reconcile_interval;
 	double backoff_base, backoff_max;
+	double restart_reset; /* seconds of running that reset the backoff */
 };
 
 /* API latency histogram buckets (seconds). */

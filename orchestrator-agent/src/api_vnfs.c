@@ -344,7 +344,7 @@ static void simple_action(struct vsl_http_req *r, struct vsl_http_reply *out, co
 	pthread_mutex_lock(&r->a->op_lock);
 	if (strcmp(what, "start") == 0) {
 		pthread_mutex_lock(&r->a->db_lock);
-		vsl_db_exec(r->a, NULL, "UPDATE vnfs SET restart_count = 0, next_restart = NULL WHERE id = ?", 1, id);
+		vsl_db_exec(r->a, NULL, "UPDATE vnfs SET backoff = 0, next_restart = NULL WHERE id = ?", 1, id);
 		pthread_mutex_unlock(&r->a->db_lock);
 		vsl_vnf_do_start(r->a, id, &err);
 	} else if (strcmp(what, "stop") == 0) {

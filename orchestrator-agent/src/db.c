@@ -32,6 +32,9 @@ static const char *const migrations[] = {
 	/* 2: whether a running VNF's dataplane ports were all present at the
 	 * last reconcile (NULL: not checked / no NICs) */
 	"ALTER TABLE vnfs ADD COLUMN ports_ok INTEGER;",
+	/* 3: the backoff exponent, apart from restart_count (a total): reset
+	 * when a VNF has run for --restart-reset seconds */
+	"ALTER TABLE vnfs ADD COLUMN backoff INTEGER NOT NULL DEFAULT 0;",
 };
 
 char *vsl_now_rfc3339(void)

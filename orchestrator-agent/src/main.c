@@ -37,6 +37,7 @@ static const struct option opts[] = {
 	{ "reconcile-interval", required_argument, NULL, 'i' },
 	{ "backoff-base", required_argument, NULL, 'B' },
 	{ "backoff-max", required_argument, NULL, 'M' },
+	{ "restart-reset", required_argument, NULL, 'X' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "dump-routes", no_argument, NULL, 'D' },
 	{ "version", no_argument, NULL, 'v' },
@@ -64,6 +65,7 @@ static void usage(FILE *f)
 		   "  --max-upload BYTES       image upload limit (default 4294967296)\n"
 		   "  --reconcile-interval S   (default 2)\n"
 		   "  --backoff-base S --backoff-max S   restart backoff (default 1, 60)\n"
+		   "  --restart-reset S        running this long resets the backoff (default 60)\n"
 		   "  --log-level error|warn|info|debug\n"
 		   "  --dump-routes            print METHOD PATH of every route and exit\n");
 }
@@ -95,11 +97,12 @@ static int set_opt(struct vsl_agent_config *c, int o, const char *v, struct vsl_
 		if (*end || c->max_upload < 1024)
 			return vsl_err_make(err, 0, "--max-upload `%s`: bytes >= 1024", v);
 		break;
-	case 'i': case 'B': case 'M':
+	case 'i': case 'B': case 'M': case 'X':
 		d = strtod(v, &end);
 		if (*end || !(d > 0 && d < 86400))
 			return vsl_err_make(err, 0, "`%s`: seconds > 0 expected", v);
-		*(o == 'i' ? &c->reconcile_interval : o == 'B' ? &c->backoff_base : &c->backoff_max) = d;
+		*(o == 'i' ? &c->reconcile_interval : o == 'B' ? &c->backoff_base
+		  : o == 'M' ? &c->backoff_max : &c->restart_reset) = d;
 		break;
 	default: return vsl_err_make(err, 0, "unknown option");
 	}
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
 	c->reconcile_interval = 2;
 	c->backoff_base = 1;
 	c->backoff_max = 60;
+	c->restart_reset = 60;
 	/* --config first, so flags override it */
 	for (int i = 1; i < argc - 1; i++)
 		if (strcmp(argv[i], "--config") == 0 && load_config(c, argv[i + 1], &err) < 0) {

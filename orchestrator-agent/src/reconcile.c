@@ -39,6 +39,7 @@ static void on_exit_seen(struct vsl_agent *a, json_t *row, const struct vsl_rt_s
 	json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
 	const char *policy = json_string_value(json_object_get(spec, "restart_policy")) ?: "never";
 	long long count = json_integer_value(json_object_get(row, "restart_count"));
+	long long level = json_integer_value(json_object_get(row, "backoff"));
 	bool failed = !st->exited || st->exit_status != 0;
 	char ex[16];
 	snprintf(ex, sizeof(ex), "%d", st->exit_status);
@@ -52,7 +53,7 @@ static void on_exit_seen(struct vsl_agent *a, json_t *row, const struct vsl_rt_s
 	UPDATE(a, "UPDATE vnfs SET status = 'stopped', exit_status = ?, shim_pid = NULL WHERE id = ?", 2,
 	       st->exited ? ex : NULL, id);
 	if (restart) {
-		double delay = a->cfg.backoff_base * pow(2, (double)(count < 30 ? count : 30));
+		double delay = a->cfg.backoff_base * pow(2, (double)(level < 30 ? level : 30));
 		if (delay > a->cfg.backoff_max)
 			delay = a->cfg.backoff_max;
 		char when[32];
@@ -125,8 +126,21 @@ static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup, json_t
 		} else if (strcmp(status, st.status) != 0 && strcmp(status, "error") != 0) {
 			UPDATE(a, "UPDATE vnfs SET status = ? WHERE id = ?", 2, st.status, id);
 		}
-		if (strcmp(st.status, "running") == 0)
+		if (strcmp(st.status, "running") == 0) {
 			check_ports(a, row, ports);
+			if (json_integer_value(json_object_get(row, "backoff")) > 0) {
+				char secs[32];
+				snprintf(secs, sizeof(secs), "%.3f", a->cfg.restart_reset);
+				pthread_mutex_lock(&a->db_lock);
+				int n = vsl_db_exec(a, NULL, "UPDATE vnfs SET backoff = 0 WHERE id = ? AND "
+						    "(julianday('now') - julianday(started_at)) * 86400 > CAST(? AS REAL)",
+						    2, id, secs);
+				pthread_mutex_unlock(&a->db_lock);
+				if (n > 0)
+					vsl_event(a, "vnf.stable", "vnf", id, "running for %.0f s: restart backoff reset",
+						  a->cfg.restart_reset);
+			}
+		}
 		return;
 	}
 	/* not alive */
@@ -138,8 +152,8 @@ static void reconcile_vnf(struct vsl_agent *a, json_t *row, bool startup, json_t
 		return;
 	}
 	if (strcmp(desired, "running") == 0 && json_is_number(next) && now_s() >= json_number_value(next)) {
-		UPDATE(a, "UPDATE vnfs SET restart_count = restart_count + 1, next_restart = NULL WHERE id = ?",
-		       1, id);
+		UPDATE(a, "UPDATE vnfs SET restart_count = restart_count + 1, backoff = backoff + 1, "
+		       "next_restart = NULL WHERE id = ?", 1, id);
 		if (vsl_vnf_do_start(a, id, &err) < 0) {
 			vsl_event(a, "vnf.error", "vnf", id, "restart failed: %s", err->msg);
 			vsl_vnf_set_status(a, id, "error", err->msg);

@@ -162,3 +162,18 @@ test_concurrent_create_same_name() {
 	assert_eq 1 "$(jq '.vnfs | length' <<<"$BODY")" || return 1
 	assert_eq 1 "$(ls "$T/run/runtime" | wc -l)" "one VM"
 }
+
+test_backoff_resets_after_a_stable_run() {
+	# each run lasts 3 s, longer than --restart-reset 2: the delay stays 1 s
+	agent_start --backoff-base 1 --restart-reset 2 || return 1
+	import_busybox '["sh","-c","sleep 3; exit 1"]' || return 1
+	create_vnf '{"name":"flaky","image":"busybox:test","memory_mb":96,"restart_policy":"on-failure"}' || return 1
+	api POST /v1/vnfs/flaky/start
+	wait_until 60 bash -c "curl -s --unix-socket $SOCK http://v/v1/vnfs/flaky | jq -e '.restart_count >= 2'" ||
+		fail "not restarted twice" || return 1
+	api GET '/v1/events?since=0'
+	local delays; delays=$(jq -r '.events[] | select(.type=="vnf.restart_scheduled") | .message' <<<"$BODY" | grep -o 'in [0-9.]* s' | head -2 | tr '\n' ' ')
+	assert_eq "in 1.0 s in 1.0 s " "$delays" "backoff after stable runs" || return 1
+	jq -e '[.events[] | select(.type=="vnf.stable")] | length >= 1' <<<"$BODY" >/dev/null || fail "no vnf.stable event" || return 1
+	api POST /v1/vnfs/flaky/stop -d '{"grace":0}'
+}
