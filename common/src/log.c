@@ -68,16 +68,21 @@ bool vsl_log_enabled(enum vsl_log_level level)
 	return level <= g_log.level;
 }
 
+void vsl_time_rfc3339(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t k = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
 static void log_write(FILE *f, enum vsl_log_format fmt, enum vsl_log_level level, const char *msg)
 {
 	if (fmt == VSL_LOG_JSON) {
-		struct timespec ts;
-		struct tm tm;
 		char when[64];
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(when + n, sizeof(when) - n, ".%09ldZ", ts.tv_nsec);
+		vsl_time_rfc3339(when, sizeof(when));
 		json_t *o = json_pack("{s:s, s:s, s:s}", "level", level_names[level], "msg", msg,
 				      "time", when);
 		char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;

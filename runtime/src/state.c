@@ -12,6 +12,7 @@
 
 #include "state.h"
 #include "vessel/cleanup.h"
+#include "vessel/log.h"
 
 static const char *const status_names[] = {
 	[VSL_STATUS_CREATING] = "creating", [VSL_STATUS_CREATED] = "created",
@@ -115,13 +116,8 @@ int vsl_state_remove_dir(const char *root, const char *id, struct vsl_err **err)
 
 char *vsl_state_now(void)
 {
-	struct timespec ts;
-	struct tm tm;
 	char buf[64];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+	vsl_time_rfc3339(buf, sizeof(buf));
 	return xstrdup(buf);
 }
 

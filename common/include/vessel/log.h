@@ -8,6 +8,7 @@
 #define VESSEL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum vsl_log_level { VSL_LOG_ERROR, VSL_LOG_WARN, VSL_LOG_INFO, VSL_LOG_DEBUG };
 enum vsl_log_format { VSL_LOG_TEXT, VSL_LOG_JSON };
@@ -33,6 +34,10 @@ bool vsl_log_enabled(enum vsl_log_level level);
 #define vsl_warn(...) vsl_log(VSL_LOG_WARN, __VA_ARGS__)
 #define vsl_info(...) vsl_log(VSL_LOG_INFO, __VA_ARGS__)
 #define vsl_debug(...) vsl_log(VSL_LOG_DEBUG, __VA_ARGS__)
+
+/* Writes the current UTC time as RFC 3339 with nanoseconds
+ * ("2026-12-01T08:00:00.123456789Z") into buf (at least 32 bytes). */
+void vsl_time_rfc3339(char *buf, size_t n);
 
 /* Logs err at error level and frees it. */
 void vsl_log_err(struct vsl_err *err);
