@@ -70,3 +70,17 @@ $(BUILD)/tests/unit/test_init_parse: $(BUILD)/san/images/tests/test_init_parse.o
 		$(BUILD)/san/images/init/mounts.o $(BUILD)/san/images/init/net.o $(COMMON_SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(COMMON_LIBS)
+
+# Sample VNF images (images/vnf/make-vnf-images): iperf3 traffic source/sink
+# and a router, each as an OCI bundle, a docker-archive and an OCI layout tar,
+# for `make demo`, the networking tests and perf/net. Rebuilt when the script
+# or the Debian binaries they copy change.
+VNF_DIR := $(BUILD)/vnf
+VNF_IMAGES := $(VNF_DIR)/iperf3.docker.tar $(VNF_DIR)/router.docker.tar
+BINS += $(VNF_IMAGES)
+$(VNF_DIR)/iperf3.docker.tar: images/vnf/make-vnf-images $(wildcard /usr/bin/iperf3 /bin/busybox)
+	@bash images/vnf/make-vnf-images $(VNF_DIR) iperf3
+$(VNF_DIR)/router.docker.tar: images/vnf/make-vnf-images $(wildcard /bin/busybox)
+	@bash images/vnf/make-vnf-images $(VNF_DIR) router
+vnf-images: $(VNF_IMAGES)
+.PHONY: vnf-images
