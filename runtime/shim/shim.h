@@ -9,9 +9,9 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "backend.h"
 #include "ctl_frame.h"
 #include "oci_config.h"
-#include "qmp.h"
 #include "state.h"
 #include "vm.h"
 
@@ -28,12 +28,9 @@ struct shim {
 	char *kernel, *initramfs;
 	enum vsl_accel accel; /* the one that booted */
 	/* VM */
-	pid_t qemu_pid;
-	int qemu_status; /* wait status once reaped */
-	bool qemu_reaped;
+	struct vsl_vm vm; /* vm.ops: the backend that runs it (backend.h) */
 	int ctl_fd;
 	struct vsl_ctl_reader rd;
-	struct vsl_qmp *qmp;
 	/* loop */
 	int sig_fd;
 	int listen_fd;

@@ -6,15 +6,11 @@
  * logged and remembered for the host (vsl_accel_remember_fallback).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -26,62 +22,38 @@
 #define CREATED_MS 30000
 #define CTL_CONNECT_MS 10000
 
+/* Notes whether the VM has ended (the backend reaps QEMU if it is our child). */
 void shim_reap(struct shim *s)
 {
-	for (;;) {
-		int status;
-		pid_t p = waitpid(-1, &status, WNOHANG);
-		if (p <= 0)
-			return;
-		if (p == s->qemu_pid) {
-			s->qemu_reaped = true;
-			s->qemu_status = status;
-		}
-	}
+	if (s->vm.ops != NULL)
+		s->vm.ops->poll(&s->vm);
 }
 
-/* Ends QEMU: waits grace_ms for it to exit by itself, then QMP quit, then
- * SIGKILL. Always reaps it. */
+/* Ends the VM: waits grace_ms for it to exit by itself, then asks it to quit
+ * (QMP quit), then forces it. Always waits until it is gone. */
 void shim_vm_kill(struct shim *s, int grace_ms)
 {
-	if (s->qemu_pid <= 0)
+	if (s->vm.ops == NULL || s->vm.priv == NULL)
 		return;
 	long deadline = shim_now_ms() + grace_ms;
 	bool quit_sent = false, killed = false;
-	while (!s->qemu_reaped) {
+	while (!s->vm.gone) {
 		shim_reap(s);
-		if (s->qemu_reaped)
+		if (s->vm.gone)
 			break;
 		long now = shim_now_ms();
 		if (now >= deadline && !quit_sent) {
 			quit_sent = true;
 			deadline = now;
-			if (s->qmp != NULL && vsl_qmp_execute(s->qmp, "quit", NULL, NULL, NULL) == 0)
+			if (s->vm.ops->quit(&s->vm) == 0)
 				deadline = now + 2000;
 		} else if (now >= deadline && !killed) {
 			killed = true;
-			kill(s->qemu_pid, SIGKILL);
+			s->vm.ops->kill(&s->vm);
 		}
 		usleep(5000);
 	}
-	vsl_qmp_close(s->qmp);
-	s->qmp = NULL;
-}
-
-static void exec_qemu(char **argv)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL); /* no QEMU outlives its shim */
-	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int log = open("qemu.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-		_exit(127);
-	execvp(argv[0], argv);
-	dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	s->vm.ops->release(&s->vm);
 }
 
 /* The last telling line of QEMU's own output (skipping its "info:" notes),
@@ -101,9 +73,9 @@ static char *last_line(const char *file, const char *skip)
 	return last[0] ? xasprintf("%s: %s", file, last) : NULL;
 }
 
-static char *vm_failure_hint(void)
+static char *vm_failure_hint(struct shim *s)
 {
-	char *h = last_line("qemu.log", "info:");
+	char *h = s->vm.log_path ? last_line(s->vm.log_path, "info:") : NULL;
 	if (h == NULL)
 		h = last_line("console.log", NULL);
 	return h ? h : xstrdup("no output from QEMU or the guest console");
@@ -124,9 +96,9 @@ static int connect_ctl(struct shim *s, struct vsl_err **err)
 		int e = errno;
 		close(fd);
 		shim_reap(s);
-		if (s->qemu_reaped)
+		if (s->vm.gone)
 			return vsl_err_make(err, 0, "container `%s`: QEMU exited at start (wait "
-					    "status %d)", s->id, s->qemu_status);
+					    "status %d)", s->id, s->vm.status);
 		if ((e != ENOENT && e != ECONNREFUSED) || shim_now_ms() > deadline)
 			return vsl_err_make(err, e, "container `%s`: connect to the control socket "
 					    "ctl.sock", s->id);
@@ -165,20 +137,10 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		.acpi = vsl_images_need_acpi(s->kernel),
 		.numa_node = -1,
 	};
-	unlink("ctl.sock");
-	unlink("qmp.sock");
-	char **argv = vsl_vm_qemu_argv(&spec);
-	if (vsl_log_enabled(VSL_LOG_DEBUG)) {
-		cleanup_free char *line = vsl_argv_join(argv);
-		vsl_debug("container `%s`: %s", s->id, line);
+	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
+		s->vm.ops->release(&s->vm);
+		return -1;
 	}
-	s->qemu_reaped = false;
-	s->qemu_pid = fork();
-	if (s->qemu_pid == 0)
-		exec_qemu(argv);
-	vsl_argv_free(argv);
-	if (s->qemu_pid < 0)
-		return vsl_err_make(err, errno, "fork QEMU");
 	vsl_ctl_reader_free(&s->rd);
 	vsl_ctl_reader_init(&s->rd);
 	int r = connect_ctl(s, err);
@@ -190,7 +152,7 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		if (s->ctl_fd >= 0)
 			close(s->ctl_fd);
 		s->ctl_fd = -1;
-		cleanup_free char *hint = vm_failure_hint();
+		cleanup_free char *hint = vm_failure_hint(s);
 		vsl_err_wrap(err, "boot under %s", vsl_accel_name(accel));
 		char *msg = xasprintf("%s (%s)", (*err)->msg, hint);
 		free((*err)->msg);
@@ -242,7 +204,7 @@ static void record_vcpus(struct shim *s)
 	cleanup_free int *tids = NULL;
 	size_t n = 0;
 	cleanup_err struct vsl_err *e = NULL;
-	if (vsl_qmp_vcpu_threads(s->qmp, &tids, &n, &e) < 0) {
+	if (s->vm.ops->vcpu_threads(&s->vm, &tids, &n, &e) < 0) {
 		vsl_warn("container `%s`: %s", s->id, e->msg);
 		return;
 	}
@@ -270,7 +232,7 @@ int shim_boot(struct shim *s, struct vsl_err **err)
 		return -1;
 	record_boot(s, ready->ready, t0);
 	vessel__ctl__frame__free_unpacked(ready, NULL);
-	if (vsl_qmp_connect("qmp.sock", 5000, &s->qmp, err) < 0)
+	if (s->vm.ops->attach(&s->vm, err) < 0)
 		return -1;
 	record_vcpus(s);
 	Vessel__Ctl__Frame *created = NULL;

@@ -201,9 +201,9 @@ int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeou
 			vessel__ctl__frame__free_unpacked(f, NULL);
 			continue;
 		}
-		if (s->qemu_reaped)
+		if (s->vm.gone)
 			return vsl_err_make(err, 0, "container `%s`: QEMU exited (wait status %d)",
-					    s->id, s->qemu_status);
+					    s->id, s->vm.status);
 		long left = deadline - shim_now_ms();
 		if (left <= 0)
 			return vsl_err_make(err, 0, "container `%s`: no %s from the guest within %d ms",
@@ -222,7 +222,7 @@ int shim_wait_frame(struct shim *s, Vessel__Ctl__Frame__MsgCase want, int timeou
 				s->ctl_fd = -1;
 				shim_vm_kill(s, 2000);
 				return vsl_err_make(err, 0, "container `%s`: QEMU exited (wait status %d)",
-						    s->id, s->qemu_status);
+						    s->id, s->vm.status);
 			}
 		}
 	}

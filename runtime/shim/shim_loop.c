@@ -35,7 +35,7 @@ long shim_now_ms(void)
 int shim_save_state(struct shim *s)
 {
 	cleanup_err struct vsl_err *e = NULL;
-	s->st->qemu_pid = s->qemu_reaped ? 0 : s->qemu_pid;
+	s->st->qemu_pid = s->vm.gone ? 0 : s->vm.pid;
 	if (vsl_state_write(s->root, s->st, &e) < 0) {
 		vsl_error("%s", e->msg);
 		return -1;
@@ -163,7 +163,7 @@ static void req_pause(struct shim *s, int *fd, bool pause)
 		return;
 	}
 	cleanup_err struct vsl_err *e = NULL;
-	if (vsl_qmp_execute(s->qmp, pause ? "stop" : "cont", NULL, NULL, &e) < 0) {
+	if (s->vm.ops->pause(&s->vm, pause, &e) < 0) {
 		reply(fd, "error container `%s`: %s", s->id, e->msg);
 		return;
 	}
@@ -281,10 +281,10 @@ static void handle_ctl(struct shim *s)
 int shim_loop(struct shim *s)
 {
 	long exit_deadline = 0;
-	while (!(s->ctl_fd < 0 && s->qemu_reaped)) {
+	while (!(s->ctl_fd < 0 && s->vm.gone)) {
 		if (s->exited && exit_deadline == 0)
 			exit_deadline = shim_now_ms() + EXIT_FLUSH_MS;
-		if (s->ctl_fd < 0 && !s->qemu_reaped) {
+		if (s->ctl_fd < 0 && !s->vm.gone) {
 			shim_vm_kill(s, s->exited ? 2000 : 1000);
 			break;
 		}
@@ -319,7 +319,7 @@ int shim_loop(struct shim *s)
 	if (!s->exited) {
 		cleanup_free char *why = xasprintf("QEMU exited unexpectedly (wait status %d): see "
 						   "console.log in the state directory",
-						   s->qemu_status);
+						   s->vm.status);
 		vsl_error("container `%s`: %s", s->id, why);
 		shim_terminate(s, SHIM_EXIT_VM_FAILED, why);
 	}

@@ -144,6 +144,8 @@ static int prepare(struct shim *s, struct vsl_err **err)
 		return -1;
 	if (s->cfg->terminal && s->console_socket != NULL && setup_console(s, err) < 0)
 		return -1;
+	s->vm.ops = &vsl_backend_qemu;
+	s->vm.name = s->id;
 	if (shim_boot(s, err) < 0)
 		return -1;
 	s->st->status = VSL_STATUS_CREATED;
