@@ -2,10 +2,11 @@
 # vessel-shim (runtime/shim). The control-channel code is generated from
 # runtime/proto/control.proto by the top-level rule into $(BUILD)/gen.
 RT_PKGS      := jansson libprotobuf-c
-RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil
+RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil -lnuma
 EXTRA_CFLAGS_runtime := -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/shim \
+	-Iruntime/numa/include \
 	$(shell $(PKG_CONFIG) --cflags $(RT_PKGS) 2>/dev/null)
-EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl
+EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/numa/include
 
 GEN_HDRS += $(BUILD)/gen/control.pb-c.h
 RT_LIB_SRCS  := $(wildcard runtime/src/*.c) runtime/ctl/ctl_frame.c
@@ -25,11 +26,15 @@ $(RT_SAN_LIB): $(RT_LIB_SRCS:%.c=$(BUILD)/san/%.o) $(BUILD)/san/$(BUILD)/gen/con
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/vessel-runtime: $(RT_CLI_OBJS) $(RT_LIB) $(COMMON_LIB)
+# libvesselnuma (runtime/numa/build.mk, included after this file)
+RT_NUMA_LIB     := $(BUILD)/lib/libvesselnuma.a
+RT_NUMA_SAN_LIB := $(BUILD)/lib/libvesselnuma-san.a
+
+$(BUILD)/bin/vessel-runtime: $(RT_CLI_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
-$(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(COMMON_LIB)
+$(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
@@ -37,7 +42,7 @@ $(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(COMMON_LIB)
 RT_UNIT := test_oci_config test_oci_qemu_cmd test_state
 UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
 $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
-		$(RT_SAN_LIB) $(COMMON_SAN_LIB)
+		$(RT_SAN_LIB) $(RT_NUMA_SAN_LIB) $(COMMON_SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(RT_LIBS)
 

@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "ctl_frame.h"
 #include "oci_config.h"
+#include "placement.h"
 #include "state.h"
 #include "vm.h"
 
@@ -27,6 +28,8 @@ struct shim {
 	struct vsl_state *st;
 	char *kernel, *initramfs;
 	enum vsl_accel accel; /* the one that booted */
+	char *place_dir;              /* placement.json directory */
+	struct vsl_place_plan *plan;  /* recorded by this shim; released if create fails */
 	/* VM */
 	struct vsl_vm vm; /* vm.ops: the backend that runs it (backend.h) */
 	int ctl_fd;
@@ -45,6 +48,8 @@ struct shim {
 };
 
 /* shim_boot.c */
+int shim_place(struct shim *s, struct vsl_err **err);
+void shim_unplace(struct shim *s);
 int shim_boot(struct shim *s, struct vsl_err **err);
 void shim_vm_kill(struct shim *s, int grace_ms);
 void shim_reap(struct shim *s);

@@ -135,7 +135,10 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		.memory_mb = s->cfg->memory_mb,
 		.tsc_khz = accel == VSL_ACCEL_TCG ? vsl_host_tsc_khz() : 0,
 		.acpi = vsl_images_need_acpi(s->kernel),
-		.numa_node = -1,
+		.numa_node = s->cfg->placement_asked ? s->plan->node : -1,
+		.mem_path = s->plan->mem_path,
+		.hugepage_kb = (unsigned)s->plan->hugepage_kb,
+		.prealloc = s->cfg->mem_prealloc,
 	};
 	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
 		s->vm.ops->release(&s->vm);
@@ -199,20 +202,60 @@ static void record_boot(struct shim *s, const Vessel__Ctl__Ready *ready, long t0
 		 shim_now_ms() - t0);
 }
 
-static void record_vcpus(struct shim *s)
+/* Places the container (before QEMU exists): a request the host cannot meet
+ * fails create here, naming the node and what it lacked. */
+int shim_place(struct shim *s, struct vsl_err **err)
+{
+	s->place_dir = vsl_placement_dir(s->lib_dir);
+	if (vsl_placement_make(s->place_dir, s->id, s->cfg, -1, &s->plan, err) < 0)
+		return -1;
+	if (s->plan->existing)
+		vsl_warn("container `%s`: reusing the placement recorded in %s/placement.json",
+			 s->id, s->place_dir);
+	if (s->plan->hugepage_kb && s->plan->mem_path == NULL)
+		vsl_info("container `%s`: no hugetlbfs mount of %lluK pages: using memfd hugetlb=on",
+			 s->id, (unsigned long long)s->plan->hugepage_kb);
+	cleanup_free char *vcpus = vsl_placement_vcpu_list(s->plan);
+	cleanup_free char *shared = vsl_cpulist_format(&s->plan->shared);
+	char node[16], pages[32];
+	snprintf(node, sizeof(node), "%d", s->plan->node);
+	snprintf(pages, sizeof(pages), "%llu", (unsigned long long)s->plan->hugepages);
+	vsl_state_annotate(s->st, "org.vessel.placement.node", node);
+	vsl_state_annotate(s->st, "org.vessel.placement.vcpu_cpus", vcpus);
+	vsl_state_annotate(s->st, "org.vessel.placement.shared_cpus", shared);
+	vsl_state_annotate(s->st, "org.vessel.placement.hugepages", pages);
+	return 0;
+}
+
+/* Create failed: give the placement back (delete does it otherwise). */
+void shim_unplace(struct shim *s)
+{
+	if (s->plan == NULL)
+		return;
+	cleanup_err struct vsl_err *e = NULL;
+	if (vsl_placement_release(s->place_dir, s->id, &e) < 0)
+		vsl_warn("%s", e->msg);
+	vsl_place_plan_destroy(s->plan);
+	s->plan = NULL;
+}
+
+/* Records the vCPU thread ids and pins QEMU's threads per the placement. A
+ * VNF that asked for no placement (shared, auto, no hugepages) floats like
+ * any process, as an unpinned Nova instance does. */
+static int pin_vcpus(struct shim *s, struct vsl_err **err)
 {
 	cleanup_free int *tids = NULL;
 	size_t n = 0;
-	cleanup_err struct vsl_err *e = NULL;
-	if (s->vm.ops->vcpu_threads(&s->vm, &tids, &n, &e) < 0) {
-		vsl_warn("container `%s`: %s", s->id, e->msg);
-		return;
-	}
+	if (s->vm.ops->vcpu_threads(&s->vm, &tids, &n, err) < 0)
+		return vsl_err_wrap(err, "container `%s`", s->id);
 	char buf[256] = "";
 	size_t len = 0;
 	for (size_t i = 0; i < n && len < sizeof(buf) - 16; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", i ? "," : "", tids[i]);
 	vsl_state_annotate(s->st, "org.vessel.vcpu_threads", buf);
+	if (!s->cfg->placement_asked)
+		return 0;
+	return vsl_placement_pin(s->plan, s->vm.pid, tids, n, err);
 }
 
 int shim_boot(struct shim *s, struct vsl_err **err)
@@ -234,7 +277,8 @@ int shim_boot(struct shim *s, struct vsl_err **err)
 	vessel__ctl__frame__free_unpacked(ready, NULL);
 	if (s->vm.ops->attach(&s->vm, err) < 0)
 		return -1;
-	record_vcpus(s);
+	if (pin_vcpus(s, err) < 0)
+		return -1;
 	Vessel__Ctl__Frame *created = NULL;
 	if (shim_send_create(s, err) < 0 ||
 	    shim_wait_frame(s, VESSEL__CTL__FRAME__MSG_CREATED, CREATED_MS, &created, err) < 0)

@@ -146,7 +146,7 @@ static int prepare(struct shim *s, struct vsl_err **err)
 		return -1;
 	s->vm.ops = &vsl_backend_qemu;
 	s->vm.name = s->id;
-	if (shim_boot(s, err) < 0)
+	if (shim_place(s, err) < 0 || shim_boot(s, err) < 0)
 		return -1;
 	s->st->status = VSL_STATUS_CREATED;
 	s->st->pid = getpid();
@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 	if (s.cfg == NULL && prepare(&s, &err) < 0) {
 		vsl_error("%s", err->msg);
 		shim_vm_kill(&s, 0);
+		shim_unplace(&s);
 		if (s.sync_fd < 0 || dprintf(s.sync_fd, "error %s\n", err->msg) < 0)
 			vsl_state_remove_dir(s.root, s.id, NULL); /* nobody else will */
 		return 1;
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 				  "removing it", s.id);
 			s.quitting = true;
 			shim_vm_kill(&s, 0);
+			shim_unplace(&s);
 			vsl_state_remove_dir(s.root, s.id, NULL);
 			return 1;
 		}
@@ -209,5 +211,7 @@ int main(int argc, char **argv)
 	vsl_ctl_reader_free(&s.rd);
 	free(s.kernel);
 	free(s.initramfs);
+	vsl_place_plan_destroy(s.plan);
+	free(s.place_dir);
 	return status;
 }

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "placement.h"
 #include "shim_client.h"
 #include "state.h"
 #include "vessel/cleanup.h"
+#include "vessel/log.h"
 #include "vessel/runtime.h"
 
 #define REQUEST_MS 30000
@@ -98,6 +100,17 @@ int vsl_container_resume(const struct vsl_runtime *rt, const char *id, struct vs
 	return pause_resume(rt, id, "resume", err);
 }
 
+/* Gives back the container's dedicated cores and hugepages. A placement file
+ * that cannot be updated does not keep the container alive: it is reported. */
+static void release_placement(const struct vsl_runtime *rt, const char *id)
+{
+	cleanup_free char *dir = vsl_placement_dir(rt->lib_dir);
+	cleanup_err struct vsl_err *e = NULL;
+	if (vsl_placement_release(dir, id, &e) < 0)
+		vsl_warn("%s (fix the file, then `vessel-numa --state-dir %s release --vnf %s`)",
+			 e->msg, dir, id);
+}
+
 int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool force,
 			 struct vsl_err **err)
 {
@@ -108,6 +121,7 @@ int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool forc
 		if (!force || (*err)->code == ENOENT)
 			return -1;
 		vsl_err_freep(err);
+		release_placement(rt, id);
 		return vsl_state_remove_dir(rt->root, id, err);
 	}
 	if (!force && (st->status == VSL_STATUS_RUNNING || st->status == VSL_STATUS_PAUSED))
@@ -125,6 +139,7 @@ int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool forc
 		kill(st->qemu_pid, SIGKILL);
 		wait_gone(st->qemu_pid, "qemu", 5000);
 	}
+	release_placement(rt, id);
 	return vsl_state_remove_dir(rt->root, id, err);
 }
 

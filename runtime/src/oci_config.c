@@ -368,6 +368,52 @@ static int derive_size(struct vsl_oci_config *c, struct vsl_err **err)
 			       &c->memory_mb, err);
 }
 
+/* org.vessel.cpu_policy, numa_node, hugepage_size, mem_prealloc. Values are
+ * checked here so a bad one fails create before anything is placed. */
+static int parse_placement(struct vsl_oci_config *c, struct vsl_err **err)
+{
+	const char *v;
+	c->numa_node = -1;
+	if ((v = vsl_oci_config_annotation(c, "org.vessel.cpu_policy")) != NULL) {
+		if (strcmp(v, "dedicated") != 0 && strcmp(v, "shared") != 0)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.cpu_policy: `%s` is not "
+					    "`shared` or `dedicated`", v);
+		c->dedicated = strcmp(v, "dedicated") == 0;
+		c->placement_asked |= c->dedicated;
+	}
+	if ((v = vsl_oci_config_annotation(c, "org.vessel.numa_node")) != NULL &&
+	    strcmp(v, "auto") != 0) {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n > 1023)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.numa_node: `%s` is not "
+					    "`auto` or a node number 0..1023", v);
+		c->numa_node = (int)n;
+		c->placement_asked = true;
+	}
+	if ((v = vsl_oci_config_annotation(c, "org.vessel.hugepage_size")) != NULL) {
+		if (strcmp(v, "2M") == 0)
+			c->hugepage_kb = 2048;
+		else if (strcmp(v, "1G") == 0)
+			c->hugepage_kb = 1048576;
+		else if (strcmp(v, "none") != 0)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.hugepage_size: `%s` is "
+					    "not `none`, `2M` or `1G`", v);
+		c->placement_asked |= c->hugepage_kb != 0;
+		if (c->hugepage_kb && c->memory_mb % (c->hugepage_kb / 1024) != 0)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.hugepage_size: guest "
+					    "memory %u MiB is not a multiple of %s pages", c->memory_mb, v);
+	}
+	if ((v = vsl_oci_config_annotation(c, "org.vessel.mem_prealloc")) != NULL) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.mem_prealloc: `%s` is "
+					    "not `true` or `false`", v);
+		c->mem_prealloc = strcmp(v, "true") == 0;
+	}
+	return 0;
+}
+
 int vsl_oci_config_parse(const char *text, size_t len, struct vsl_oci_config **out,
 			 struct vsl_err **err)
 {
@@ -388,7 +434,8 @@ int vsl_oci_config_parse(const char *text, size_t len, struct vsl_oci_config **o
 	    parse_process(root, c, err) < 0 || parse_root(root, c, err) < 0 ||
 	    get_str(root, "hostname", "hostname", "", &c->hostname, err) < 0 ||
 	    parse_mounts(root, c, err) < 0 || parse_annotations(root, c, err) < 0 ||
-	    parse_resources(root, c, err) < 0 || derive_size(c, err) < 0)
+	    parse_resources(root, c, err) < 0 || derive_size(c, err) < 0 ||
+	    parse_placement(c, err) < 0)
 		goto out;
 	if (strchr(c->hostname, '/') != NULL || strlen(c->hostname) > 64)
 		vsl_err_make(err, 0, CFG "hostname: `%s` is not a valid host name", c->hostname);

@@ -64,6 +64,12 @@ struct vsl_oci_config {
 	/* derived guest size */
 	unsigned vcpus;
 	unsigned memory_mb;
+	/* placement annotations (docs/annotations.md) */
+	bool dedicated;        /* org.vessel.cpu_policy=dedicated */
+	int numa_node;         /* org.vessel.numa_node, -1 for auto */
+	unsigned hugepage_kb;  /* org.vessel.hugepage_size: 0 (none), 2048 or 1048576 */
+	bool mem_prealloc;     /* org.vessel.mem_prealloc=true */
+	bool placement_asked;  /* any of cpu_policy/numa_node/hugepage_size given (not defaults) */
 };
 
 /* Parses config.json text. On success stores a new config in *out (free with

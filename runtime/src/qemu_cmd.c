@@ -36,17 +36,26 @@ __attribute__((format(printf, 2, 3))) static void addf(struct argv_buf *a, const
 	free(s);
 }
 
+/* Guest RAM is always fd-backed and shared (vhost-user maps it): a file on
+ * hugetlbfs when placement found a mount of the page size, else memfd (with
+ * hugetlb=on for hugepages without a mount). */
 static void add_memory(struct argv_buf *a, const struct vsl_vm_spec *s)
 {
-	char bind[64] = "";
+	char opts[96] = "";
+	size_t len = 0;
+	if (s->mem_path == NULL && s->hugepage_kb != 0)
+		len += (size_t)snprintf(opts + len, sizeof(opts) - len, ",hugetlb=on,hugetlbsize=%uK",
+					s->hugepage_kb);
+	if (s->prealloc)
+		len += (size_t)snprintf(opts + len, sizeof(opts) - len, ",prealloc=on");
 	if (s->numa_node >= 0)
-		snprintf(bind, sizeof(bind), ",host-nodes=%d,policy=bind", s->numa_node);
+		snprintf(opts + len, sizeof(opts) - len, ",host-nodes=%d,policy=bind", s->numa_node);
 	add(a, "-object");
 	if (s->mem_path != NULL)
-		addf(a, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=on,prealloc=on%s",
-		     s->memory_mb, s->mem_path, bind);
+		addf(a, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=on%s", s->memory_mb,
+		     s->mem_path, opts);
 	else
-		addf(a, "memory-backend-memfd,id=mem,size=%uM,share=on%s", s->memory_mb, bind);
+		addf(a, "memory-backend-memfd,id=mem,size=%uM,share=on%s", s->memory_mb, opts);
 	add(a, "-m");
 	addf(a, "%uM", s->memory_mb);
 }

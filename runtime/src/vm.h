@@ -68,8 +68,10 @@ struct vsl_vm_spec {
 	unsigned memory_mb;
 	unsigned tsc_khz;         /* TCG: passed as tsc_early_khz when non-zero */
 	bool acpi;                /* a kernel whose virtio-mmio binds via ACPI (Debian's) */
-	const char *mem_path;     /* NULL: memfd; else a hugetlbfs directory (issue 5) */
-	int numa_node;            /* -1: no binding (issue 5) */
+	const char *mem_path;     /* NULL: memfd; else a hugetlbfs directory */
+	unsigned hugepage_kb;     /* memfd only: non-zero gives hugetlb=on,hugetlbsize= */
+	bool prealloc;            /* fault all guest memory in at start */
+	int numa_node;            /* -1: no binding; else host-nodes=N,policy=bind */
 	const struct vsl_vm_nic *nics;
 	size_t n_nics;
 };

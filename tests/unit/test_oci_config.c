@@ -159,6 +159,18 @@ static const struct {
 	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"linux\":{\"resources\":{\"cpu\":"
 	  "{\"cpus\":\"0-\"}}}}", "linux.resources.cpu.cpus" },
 	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"linux\":[]}", "linux" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.cpu_policy\":\"pinned\"}}",
+	  "annotations.org.vessel.cpu_policy: `pinned`" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.numa_node\":\"-1\"}}",
+	  "annotations.org.vessel.numa_node: `-1`" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.numa_node\":\"1x\"}}",
+	  "annotations.org.vessel.numa_node" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.hugepage_size\":\"4K\"}}",
+	  "annotations.org.vessel.hugepage_size: `4K`" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.hugepage_size\":\"1G\"}}",
+	  "guest memory 256 MiB is not a multiple of 1G pages" },
+	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{\"org.vessel.mem_prealloc\":\"yes\"}}",
+	  "annotations.org.vessel.mem_prealloc" },
 	{ "{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"hostname\":\"a\",\"hostname\":\"b\"}",
 	  "not valid JSON" },
 };
@@ -180,6 +192,37 @@ static void test_bad_configs_name_the_field(void **state)
 			fail_msg("config %zu: error `%s` does not name `%s`", i, err->msg, want);
 		vsl_err_free(err);
 	}
+}
+
+static void test_placement_annotations(void **state)
+{
+	(void)state;
+	struct vsl_oci_config *c = parse_ok("{" MINIMAL_PROCESS "," MINIMAL_ROOT "}");
+	assert_false(c->dedicated);
+	assert_int_equal(c->numa_node, -1);
+	assert_int_equal(c->hugepage_kb, 0);
+	assert_false(c->placement_asked);
+	vsl_oci_config_free(c);
+	c = parse_ok("{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{"
+		     "\"org.vessel.cpu_policy\":\"shared\",\"org.vessel.numa_node\":\"auto\","
+		     "\"org.vessel.hugepage_size\":\"none\"}}");
+	assert_false(c->placement_asked); /* all defaults spelled out */
+	vsl_oci_config_free(c);
+	c = parse_ok("{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{"
+		     "\"org.vessel.cpu_policy\":\"dedicated\",\"org.vessel.numa_node\":\"1\","
+		     "\"org.vessel.memory_mb\":\"2048\",\"org.vessel.hugepage_size\":\"1G\","
+		     "\"org.vessel.mem_prealloc\":\"true\"}}");
+	assert_true(c->dedicated);
+	assert_int_equal(c->numa_node, 1);
+	assert_int_equal(c->hugepage_kb, 1048576);
+	assert_true(c->mem_prealloc);
+	assert_true(c->placement_asked);
+	vsl_oci_config_free(c);
+	c = parse_ok("{" MINIMAL_PROCESS "," MINIMAL_ROOT ",\"annotations\":{"
+		     "\"org.vessel.numa_node\":\"0\"}}");
+	assert_int_equal(c->numa_node, 0);
+	assert_true(c->placement_asked);
+	vsl_oci_config_free(c);
 }
 
 static void test_load_resolves_rootfs(void **state)
@@ -223,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_cpuset_count),
 		cmocka_unit_test(test_bad_configs_name_the_field),
+		cmocka_unit_test(test_placement_annotations),
 		cmocka_unit_test(test_load_resolves_rootfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,26 @@ static void test_hugepages_numa_nics(void **state)
 	vsl_argv_free(argv);
 }
 
+static void test_memfd_hugetlb_prealloc(void **state)
+{
+	(void)state;
+	struct vsl_vm_spec s = base();
+	s.hugepage_kb = 2048;
+	s.prealloc = true;
+	s.numa_node = 0;
+	char **argv = vsl_vm_qemu_argv(&s);
+	assert_non_null(find_arg(argv, "-object", "memory-backend-memfd,id=mem,size=256M,share=on,"
+				 "hugetlb=on,hugetlbsize=2048K,prealloc=on,host-nodes=0,policy=bind"));
+	vsl_argv_free(argv);
+	s = base();
+	argv = vsl_vm_qemu_argv(&s);
+	const char *mem = find_arg(argv, "-object", "memory-backend-memfd");
+	assert_null(strstr(mem, "prealloc"));
+	assert_null(strstr(mem, "hugetlb"));
+	assert_null(strstr(mem, "host-nodes"));
+	vsl_argv_free(argv);
+}
+
 static void test_accel_parse(void **state)
 {
 	(void)state;
@@ -126,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_tcg_shape),
 		cmocka_unit_test(test_kvm_shape),
 		cmocka_unit_test(test_hugepages_numa_nics),
+		cmocka_unit_test(test_memfd_hugetlb_prealloc),
 		cmocka_unit_test(test_accel_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
