@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,18 @@ void vsl_api_healthz(struct vsl_http_req *r, struct vsl_http_reply *out)
 }
 
 /* ---- node ---- */
+
+/* Size of the filesystem holding the state dir (images, bundles, logs): what
+ * a scheduler (the Nova driver's DISK_GB) can count on. */
+static json_t *disk_json(const char *dir)
+{
+	struct statvfs st;
+	if (statvfs(dir, &st) < 0)
+		return json_pack("{s:s, s:s}", "path", dir, "error", strerror(errno));
+	return json_pack("{s:s, s:I, s:I}", "path", dir,
+			 "total_gb", (json_int_t)((unsigned long long)st.f_blocks * st.f_frsize >> 30),
+			 "free_gb", (json_int_t)((unsigned long long)st.f_bavail * st.f_frsize >> 30));
+}
 
 static json_t *cpuset_json(const struct vsl_cpuset *s)
 {
@@ -106,6 +119,7 @@ void vsl_api_node(struct vsl_http_req *r, struct vsl_http_reply *out)
 						     "pcpus", vsl_cpuset_count(&t->online) - vsl_cpuset_count(&hk) - vsl_cpuset_count(&dp),
 						     "memory_mb", (json_int_t)total_mem_mb));
 	json_object_set_new(o, "allocations", json_incref(json_array_get(alloc, 0)) ?: json_object());
+	json_object_set_new(o, "disk", disk_json(a->cfg.state_dir));
 	json_decref(alloc);
 	json_t *places = json_array();
 	for (int i = 0; ps && i < vsl_place_state_count(ps); i++)
