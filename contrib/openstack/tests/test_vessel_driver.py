@@ -1,0 +1,453 @@
+"""Tests of the Vessel Nova driver against Debian's real Nova classes and a
+real vesseld (started by tests/integration/nova_driver.sh, which passes its
+paths in the environment). Run with /usr/bin/python3 (the Python that has
+nova and os_vif):
+
+    VESSEL_SOCK=... VESSEL_T=... VESSEL_IMAGE_TAR=... \
+        /usr/bin/python3 -m unittest -v test_vessel_driver.NoVM
+
+Nova objects come from nova.tests.unit.fake_instance (no database), the
+VirtAPI is nova.virt.fake.FakeVirtAPI, inventory goes into a real
+nova.compute.provider_tree.ProviderTree. The one fake is Glance (a service
+with its own database and Keystone that cannot run here): FakeGlance serves
+the test's docker-archive through the same download() call as
+nova.image.glance.API.
+
+NoVM boots no VM. VM boots a handful of real microVMs (TCG here): one Nova
+instance (spawn, power off/on, reboot) and one VNF an operator created.
+"""
+
+import glob
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import nova.conf  # noqa: E402
+from nova.compute import power_state  # noqa: E402
+from nova.compute import provider_tree  # noqa: E402
+from nova import context as nova_context  # noqa: E402
+from nova import exception  # noqa: E402
+from nova.network import model as network_model  # noqa: E402
+from nova import objects  # noqa: E402
+from nova.tests.unit import fake_instance  # noqa: E402
+from nova.virt import driver as virt_driver  # noqa: E402
+from nova.virt import fake as virt_fake  # noqa: E402
+import os_resource_classes as orc  # noqa: E402
+
+CONF = nova.conf.CONF
+CONF([], project='nova', default_config_files=[])
+objects.register_all()
+
+from vessel import client as vclient  # noqa: E402
+from vessel import driver as vdriver  # noqa: E402
+
+SOCK = os.environ.get('VESSEL_SOCK', '')
+T = os.environ.get('VESSEL_T', '')
+IMAGE_TAR = os.environ.get('VESSEL_IMAGE_TAR', '')
+GLANCE_ID = 'c0ffee00-0000-4000-8000-00000000b0b0'
+
+
+class FakeGlance(object):
+    """Stands in for nova.image.glance.API (Glance cannot run here)."""
+
+    def __init__(self, tar):
+        self.tar = tar
+        self.downloads = []
+
+    def download(self, context, image_id, data=None, dest_path=None,
+                 trusted_certs=None):
+        self.downloads.append(image_id)
+        if image_id != GLANCE_ID:
+            raise exception.ImageNotFound(image_id=image_id)
+        shutil.copyfile(self.tar, dest_path)
+
+
+def flavor(vcpus=1, memory_mb=128, **extra_specs):
+    return objects.Flavor(
+        id=1, name='vessel.test', memory_mb=memory_mb, vcpus=vcpus,
+        root_gb=0, ephemeral_gb=0, flavorid='1', swap=0, rxtx_factor=1.0,
+        vcpu_weight=1, disabled=False, is_public=True,
+        extra_specs=extra_specs, projects=[])
+
+
+def image_meta(image_id=GLANCE_ID, **props):
+    return objects.ImageMeta.from_dict({
+        'id': image_id, 'name': 'busybox', 'container_format': 'docker',
+        'disk_format': 'raw', 'properties': props})
+
+
+def vhostuser_vif(mode='server', net_id=None, ovs=False):
+    details = {network_model.VIF_DETAILS_VHOSTUSER_MODE: mode,
+               network_model.VIF_DETAILS_VHOSTUSER_SOCKET:
+                   '/run/vessel/vhost/vhu-test.sock'}
+    if ovs:
+        details[network_model.VIF_DETAILS_VHOSTUSER_OVS_PLUG] = True
+        details[network_model.VIF_DETAILS_OVS_DATAPATH_TYPE] = 'netdev'
+    return network_model.VIF(
+        id=str(uuid.uuid4()), address='52:54:00:aa:bb:01',
+        type=network_model.VIF_TYPE_VHOSTUSER, details=details,
+        network=network_model.Network(id=net_id or str(uuid.uuid4()),
+                                      bridge='br-int' if ovs else None,
+                                      subnets=[]))
+
+
+class Base(unittest.TestCase):
+
+    def setUp(self):
+        if not SOCK:
+            self.skipTest('VESSEL_SOCK not set (run via '
+                          'tests/integration/nova_driver.sh)')
+        CONF.set_override('api_url', 'unix://' + SOCK, group='vessel')
+        CONF.set_override('api_timeout', float(
+            os.environ.get('VESSEL_API_TIMEOUT', '300')), group='vessel')
+        self.addCleanup(CONF.clear_override, 'api_url', group='vessel')
+        self.ctx = nova_context.RequestContext('user', 'project',
+                                               is_admin=True)
+        self.drv = vdriver.VesselDriver(virt_fake.FakeVirtAPI())
+        self.glance = FakeGlance(IMAGE_TAR)
+        self.drv._image_api = self.glance
+        self.drv.init_host(CONF.host)
+        self.api = vclient.VesselClient('unix://' + SOCK)
+        self.nodename = self.drv.get_available_nodes()[0]
+
+    def instance(self, fl):
+        inst = fake_instance.fake_instance_obj(self.ctx, flavor=fl,
+                                               uuid=str(uuid.uuid4()))
+        self.addCleanup(self.drv.destroy, self.ctx, inst, [])
+        return inst
+
+    def spawn(self, inst, im=None):
+        self.drv.spawn(self.ctx, inst, im or image_meta(), [], None, {})
+
+    def inventory(self):
+        pt = provider_tree.ProviderTree()
+        pt.new_root(self.nodename, str(uuid.uuid4()))
+        self.drv.update_provider_tree(pt, self.nodename)
+        return pt.data(self.nodename).inventory
+
+    def db_dump(self):
+        """Every row vesseld stored but events (which a refusal may add)."""
+        db = sqlite3.connect('file:%s/state/vesseld.db?mode=ro' % T,
+                             uri=True)
+        try:
+            return [line for line in db.iterdump()
+                    if not line.startswith(('INSERT INTO "events"',
+                                            'INSERT INTO "sqlite_sequence"'))]
+        finally:
+            db.close()
+
+    def vnf_rows(self):
+        db = sqlite3.connect('file:%s/state/vesseld.db?mode=ro' % T,
+                             uri=True)
+        try:
+            return db.execute('SELECT id, name, status FROM vnfs').fetchall()
+        finally:
+            db.close()
+
+    def runtime_containers(self):
+        return sorted(os.listdir(os.path.join(T, 'run', 'runtime'))) \
+            if os.path.isdir(os.path.join(T, 'run', 'runtime')) else []
+
+    def placements(self):
+        """Placement records and dedicated cores, as vesseld reports them."""
+        node = self.api.node()
+        return node['placements'], node['dedicated_cpus']
+
+
+class NoVM(Base):
+    """Driver behaviour that needs vesseld but no microVM."""
+
+    def test_load_compute_driver_from_nova_virt(self):
+        # As installed (README): the package sits at nova/virt/vessel and
+        # nova-compute loads compute_driver = vessel.driver.VesselDriver.
+        import nova.virt
+        d = tempfile.mkdtemp(prefix='nova-virt-')
+        self.addCleanup(shutil.rmtree, d)
+        os.symlink(os.path.join(os.path.dirname(HERE), 'vessel'),
+                   os.path.join(d, 'vessel'))
+        nova.virt.__path__.append(d)
+        self.addCleanup(nova.virt.__path__.remove, d)
+        drv = virt_driver.load_compute_driver(virt_fake.FakeVirtAPI(),
+                                              'vessel.driver.VesselDriver')
+        self.assertIsInstance(drv, virt_driver.ComputeDriver)
+        self.assertEqual('VesselDriver', type(drv).__name__)
+        self.assertTrue(drv.capabilities['supports_pcpus'])
+
+    def test_flavor_to_vnf_spec(self):
+        node = self.api.node()
+        inst = fake_instance.fake_instance_obj(
+            self.ctx, flavor=flavor(2, 256, **{'hw:cpu_policy': 'dedicated',
+                                               'hw:numa_nodes': '1',
+                                               'hw:mem_page_size': '2MB'}))
+        vif = vhostuser_vif()
+        spec = self.drv.vnf_spec(inst, image_meta(), 'sha256:ab',
+                                 network_model.NetworkInfo([vif]), node)
+        self.assertEqual(inst.uuid, spec['name'])
+        self.assertEqual((2, 256, 'dedicated', 'auto', '2M'),
+                         (spec['vcpus'], spec['memory_mb'],
+                          spec['cpu_policy'], spec['numa_node'],
+                          spec['hugepage_size']))
+        self.assertEqual({'managed_by': 'nova',
+                          'nova_instance_uuid': inst.uuid,
+                          'nova_instance_name': inst.name}, spec['labels'])
+        self.assertEqual([{'network': 'nova-' + vif['network']['id'],
+                           'mac': '52:54:00:aa:bb:01'}], spec['nics'])
+        # no extra specs: shared vCPUs on small pages
+        inst2 = fake_instance.fake_instance_obj(self.ctx, flavor=flavor())
+        spec = self.drv.vnf_spec(inst2, image_meta(), 'x', None, node)
+        self.assertEqual(('shared', 'none'), (spec['cpu_policy'],
+                                              spec['hugepage_size']))
+        # the image may ask for the page size too, as with libvirt
+        spec = self.drv.vnf_spec(
+            fake_instance.fake_instance_obj(
+                self.ctx, flavor=flavor(**{'hw:mem_page_size': 'any'})),
+            image_meta(hw_mem_page_size='1GB'), 'x', None, node)
+        self.assertEqual('1G', spec['hugepage_size'])
+
+    def test_flavors_vessel_cannot_honour(self):
+        node = self.api.node()
+        for specs, word in (({'hw:numa_nodes': '2'}, 'hw:numa_nodes=2'),
+                            ({'hw:mem_page_size': '64KB'},
+                             'hw:mem_page_size=64KiB')):
+            inst = fake_instance.fake_instance_obj(self.ctx,
+                                                   flavor=flavor(2, 256,
+                                                                 **specs))
+            with self.assertRaises(exception.InvalidInput) as cm:
+                self.drv.vnf_spec(inst, image_meta(), 'x', None, node)
+            self.assertIn(word, str(cm.exception))
+        # malformed extra specs: Nova's own validation error
+        inst = fake_instance.fake_instance_obj(
+            self.ctx, flavor=flavor(**{'hw:cpu_policy': 'sometimes'}))
+        with self.assertRaises(exception.Invalid):
+            self.drv.vnf_spec(inst, image_meta(), 'x', None, node)
+
+    def test_too_many_dedicated_cores_leaves_nothing(self):
+        # the image is already there (cached from an earlier spawn)
+        self.drv._ensure_image(self.ctx, image_meta())
+        before = (self.db_dump(), self.runtime_containers(),
+                  self.placements())
+        pcpus = self.api.node()['capacity']['pcpus']
+        inst = self.instance(flavor(pcpus + 1, 128,
+                                    **{'hw:cpu_policy': 'dedicated'}))
+        with self.assertRaises(exception.ComputeResourcesUnavailable) as cm:
+            self.spawn(inst)
+        self.assertIn('dedicated', str(cm.exception))
+        self.assertEqual(before, (self.db_dump(), self.runtime_containers(),
+                                  self.placements()))
+        self.assertEqual([], self.drv.list_instance_uuids())
+        self.assertFalse(self.drv.instance_exists(inst))
+
+    def test_unknown_instance_errors(self):
+        inst = fake_instance.fake_instance_obj(self.ctx, flavor=flavor(),
+                                               uuid=str(uuid.uuid4()))
+        for call in (lambda: self.drv.get_info(inst),
+                     lambda: self.drv.pause(inst),
+                     lambda: self.drv.power_on(self.ctx, inst, []),
+                     lambda: self.drv.reboot(self.ctx, inst, [], 'HARD'),
+                     lambda: self.drv.get_console_output(self.ctx, inst)):
+            with self.assertRaises(exception.InstanceNotFound):
+                call()
+        self.drv.destroy(self.ctx, inst, [])   # absent: not an error
+
+    def test_vesseld_unreachable(self):
+        CONF.set_override('api_url', 'unix://%s/nope.sock' % T,
+                          group='vessel')
+        drv = vdriver.VesselDriver(virt_fake.FakeVirtAPI())
+        with self.assertRaises(exception.HypervisorUnavailable):
+            drv.init_host(CONF.host)
+        with self.assertRaises(exception.HypervisorUnavailable):
+            drv.list_instances()
+
+    def test_image_imported_from_glance_once(self):
+        try:
+            self.api.request('DELETE', '/v1/images/' + GLANCE_ID)
+        except vclient.VesselAPIError as e:
+            self.assertEqual(404, e.status)
+        digest = self.drv._ensure_image(self.ctx, image_meta())
+        self.assertEqual(digest, self.api.image_get(GLANCE_ID)['digest'])
+        self.assertEqual(digest, self.drv._ensure_image(self.ctx,
+                                                        image_meta()))
+        self.assertEqual([GLANCE_ID], self.glance.downloads)
+        # not a container image: refused before any download
+        im = objects.ImageMeta.from_dict({
+            'id': str(uuid.uuid4()), 'container_format': 'ova',
+            'disk_format': 'vmdk', 'properties': {}})
+        with self.assertRaises(exception.ImageUnacceptable):
+            self.drv._ensure_image(self.ctx, im)
+        self.assertEqual([GLANCE_ID], self.glance.downloads)
+
+    def test_provider_tree_matches_node(self):
+        node = self.api.node()
+        inv = self.inventory()
+        cap = node['capacity']
+        self.assertEqual(cap['vcpus'], inv[orc.VCPU]['total'])
+        self.assertEqual(cap['memory_mb'], inv[orc.MEMORY_MB]['total'])
+        self.assertEqual(node['disk']['total_gb'], inv[orc.DISK_GB]['total'])
+        self.assertEqual(cap['pcpus'], inv[orc.PCPU]['total'])
+        self.assertEqual(0, inv[orc.PCPU]['reserved'])
+        res = self.drv.get_available_resource(self.nodename)
+        self.assertEqual((cap['vcpus'], cap['memory_mb'], 0, 0),
+                         (res['vcpus'], res['memory_mb'], res['vcpus_used'],
+                          res['memory_mb_used']))
+        self.assertEqual('vessel', res['hypervisor_type'])
+
+    def test_vhostuser_vifs_plug_unplug(self):
+        inst = fake_instance.fake_instance_obj(self.ctx, flavor=flavor())
+        a, b = vhostuser_vif(), vhostuser_vif()
+        nets = network_model.NetworkInfo([a, b])
+        self.drv.plug_vifs(inst, nets)
+        for v in (a, b):
+            n = self.api.network_get('nova-' + v['network']['id'])
+            self.assertEqual('bridge', n['type'])
+        self.drv.plug_vifs(inst, nets)     # again: idempotent
+        self.drv.unplug_vifs(inst, nets)
+        for v in (a, b):
+            with self.assertRaises(vclient.VesselAPIError) as cm:
+                self.api.network_get('nova-' + v['network']['id'])
+            self.assertEqual(404, cm.exception.status)
+        # QEMU as vhost-user client: refused, nothing created
+        c = vhostuser_vif(mode='client')
+        with self.assertRaises(exception.VirtualInterfacePlugException) as cm:
+            self.drv.plug_vifs(inst, network_model.NetworkInfo([c]))
+        self.assertIn('mode client', str(cm.exception))
+        with self.assertRaises(vclient.VesselAPIError):
+            self.api.network_get('nova-' + c['network']['id'])
+        # not vhost-user at all
+        tap = network_model.VIF(id=str(uuid.uuid4()), address='52:54:00:0:0:9',
+                                type=network_model.VIF_TYPE_TAP,
+                                network=network_model.Network(id='n'),
+                                details={})
+        with self.assertRaises(exception.VirtualInterfacePlugException):
+            self.drv.plug_vifs(inst, network_model.NetworkInfo([tap]))
+
+
+def wait_for(pred, timeout=float(os.environ.get('VESSEL_BOOT_TIMEOUT', '60'))):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _task_affinity(pid):
+    """{thread name: allowed CPU list} of a process's threads."""
+    out = {}
+    for st in glob.glob('/proc/%d/task/*/status' % pid):
+        fields = dict(line.split(':\t', 1) for line in open(st)
+                      if ':\t' in line)
+        out.setdefault(fields['Name'].strip(), []).append(
+            fields['Cpus_allowed_list'].strip())
+    return out
+
+
+def _hugetlb_kb(pid, page_kb=2048):
+    """kB of the process's mappings backed by pages of page_kb."""
+    total, size = 0, 0
+    for line in open('/proc/%d/smaps' % pid):
+        if line.startswith('Size:'):
+            size = int(line.split()[1])
+        elif line.startswith('KernelPageSize:') and \
+                int(line.split()[1]) == page_kb:
+            total += size
+    return total
+
+
+class VM(Base):
+    """Real microVMs: a Nova instance and an operator's VNF."""
+
+    def assert_pinned_on_hugepages(self, inst, memory_mb):
+        """The instance's QEMU: its one vCPU thread may run only on the core
+        vesseld reports dedicated, and its guest memory is on 2M pages."""
+        pid = self.api.vnf_stats(inst.uuid)['qemu_pid']
+        node = self.api.node()
+        vnf_id = self.drv.get_info(inst).internal_id
+        self.assertIn(vnf_id, node['placements'],
+                      'no placement recorded for the VNF')
+        dedicated = node['dedicated_cpus']
+        self.assertRegex(dedicated, r'^[0-9]+$', 'one dedicated core')
+        aff = _task_affinity(pid)
+        vcpu = [n for n in aff if n.startswith('CPU ')]
+        self.assertEqual(1, len(vcpu), 'vCPU threads: %s' % aff)
+        self.assertEqual([dedicated], aff[vcpu[0]],
+                         'vCPU thread not pinned to its dedicated core')
+        self.assertGreaterEqual(_hugetlb_kb(pid), memory_mb * 1024,
+                                'guest memory not on 2M hugepages')
+        return pid
+
+    def test_dedicated_hugepages_lifecycle(self):
+        inv0 = self.inventory()
+        fl = flavor(1, 128, **{'hw:cpu_policy': 'dedicated',
+                               'hw:mem_page_size': 'large'})
+        inst = self.instance(fl)
+        self.spawn(inst)
+        self.assertEqual(power_state.RUNNING, self.drv.get_info(inst).state)
+        self.assertEqual([inst.uuid], self.drv.list_instance_uuids())
+        self.assertEqual([inst.name], self.drv.list_instances())
+        vnf = self.api.vnf_get(inst.uuid)
+        self.assertEqual(('dedicated', '2M'), (vnf['spec']['cpu_policy'],
+                                               vnf['spec']['hugepage_size']))
+        pid = self.assert_pinned_on_hugepages(inst, 128)
+        # Nova's instance is an allocation, not a reservation
+        self.assertEqual(inv0, self.inventory())
+        res = self.drv.get_available_resource(self.nodename)
+        self.assertEqual((1, 128), (res['vcpus_used'],
+                                    res['memory_mb_used']))
+        self.assertTrue(wait_for(lambda: b'nova instance up' in
+                                 self.drv.get_console_output(self.ctx, inst)),
+                        'workload output not in the console output')
+
+        self.drv.pause(inst)
+        self.assertEqual(power_state.PAUSED, self.drv.get_info(inst).state)
+        with self.assertRaises(exception.InstanceInvalidState):
+            self.drv.pause(inst)
+        self.drv.unpause(inst)
+        self.assertEqual(power_state.RUNNING, self.drv.get_info(inst).state)
+
+        self.drv.power_off(inst, timeout=0)
+        self.assertEqual(power_state.SHUTDOWN, self.drv.get_info(inst).state)
+        self.assertFalse(os.path.exists('/proc/%d' % pid), 'QEMU still runs')
+        self.drv.power_on(self.ctx, inst, [])
+        self.assertEqual(power_state.RUNNING, self.drv.get_info(inst).state)
+        pid2 = self.assert_pinned_on_hugepages(inst, 128)
+        self.assertNotEqual(pid, pid2)
+        self.drv.reboot(self.ctx, inst, [], 'HARD')
+        self.assertEqual(power_state.RUNNING, self.drv.get_info(inst).state)
+        self.assertNotEqual(pid2, self.api.vnf_stats(inst.uuid)['qemu_pid'])
+
+        self.drv.destroy(self.ctx, inst, [])
+        self.assertFalse(self.drv.instance_exists(inst))
+        self.assertEqual([], self.drv.list_instance_uuids())
+        self.assertEqual([], self.vnf_rows())
+        self.assertEqual([], self.runtime_containers())
+        self.assertEqual(([], ''), self.placements())
+        self.assertEqual(inv0, self.inventory())
+
+    def test_operator_vnf_is_reserved(self):
+        # a VNF created through vesseld, not Nova: placement must not count
+        # on its resources, Nova must not list it
+        inv0 = self.inventory()
+        self.drv._ensure_image(self.ctx, image_meta())
+        self.api.vnf_create({'name': 'operator-fw', 'image': GLANCE_ID,
+                             'vcpus': 1, 'memory_mb': 96})
+        self.addCleanup(self.api.vnf_delete, 'operator-fw')
+        inv1 = self.inventory()
+        self.assertEqual(inv0[orc.VCPU]['reserved'] + 1,
+                         inv1[orc.VCPU]['reserved'])
+        self.assertEqual(inv0[orc.MEMORY_MB]['reserved'] + 96,
+                         inv1[orc.MEMORY_MB]['reserved'])
+        self.assertEqual(inv0[orc.PCPU], inv1[orc.PCPU])
+        self.assertEqual([], self.drv.list_instance_uuids())
+        self.assertEqual([], self.drv.list_instances())
+
+
+if __name__ == '__main__':
+    unittest.main()
