@@ -165,6 +165,10 @@ static int prepare(struct vsl_agent *a, struct vsl_err **err)
 		c->runtime_root = xasprintf("%s/runtime", c->run_dir);
 	if (!c->placement_dir)
 		c->placement_dir = xstrdup("/var/lib/vessel");
+	/* vessel-runtime records the real placement where our dry run and
+	 * GET /v1/node read it (set before any thread or child exists). */
+	if (setenv("VESSEL_PLACEMENT_DIR", c->placement_dir, 1) < 0)
+		return vsl_err_make(err, errno, "setenv VESSEL_PLACEMENT_DIR");
 	if (!c->runtime_bin) {
 		char exe[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
