@@ -25,7 +25,7 @@ teardown() {
 nova_py() {
 	mk_busybox_archive "$T/busybox.tar" '["sh","-c","echo nova instance up; while :; do sleep 1; done"]' >/dev/null
 	( cd "$VESSEL_TOP/contrib/openstack/tests" &&
-	  VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar \
+	  VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar VESSEL_RUNTIME=$RUNTIME \
 		"$NOVA_PY" -m unittest -v "test_vessel_driver.$1" ) 2>&1
 }
 

@@ -17,10 +17,11 @@ NoVM boots no VM. VM boots a handful of real microVMs (TCG here): one Nova
 instance (spawn, power off/on, reboot) and one VNF an operator created.
 """
 
-import glob
+import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -338,26 +339,36 @@ def wait_for(pred, timeout=float(os.environ.get('VESSEL_BOOT_TIMEOUT', '60'))):
     return True
 
 
-def _task_affinity(pid):
-    """{thread name: allowed CPU list} of a process's threads."""
-    out = {}
-    for st in glob.glob('/proc/%d/task/*/status' % pid):
-        fields = dict(line.split(':\t', 1) for line in open(st)
-                      if ':\t' in line)
-        out.setdefault(fields['Name'].strip(), []).append(
-            fields['Cpus_allowed_list'].strip())
-    return out
+def _affinity(pid, tid):
+    """Allowed CPU list of one thread (sched_getaffinity, as /proc says)."""
+    with open('/proc/%d/task/%d/status' % (pid, tid)) as f:
+        for line in f:
+            if line.startswith('Cpus_allowed_list:'):
+                return line.split(':', 1)[1].strip()
+    return None
+
+
+def _vcpu_threads(vnf_id):
+    """vCPU thread ids of a VNF's QEMU, as vessel-runtime recorded them from
+    QMP query-cpus-fast (annotation org.vessel.vcpu_threads)."""
+    out = subprocess.run([os.environ['VESSEL_RUNTIME'], '--root',
+                          os.path.join(T, 'run', 'runtime'), 'state', vnf_id],
+                         check=True, capture_output=True, text=True).stdout
+    tids = json.loads(out).get('annotations', {}).get(
+        'org.vessel.vcpu_threads', '')
+    return [int(t) for t in tids.split(',') if t]
 
 
 def _hugetlb_kb(pid, page_kb=2048):
     """kB of the process's mappings backed by pages of page_kb."""
     total, size = 0, 0
-    for line in open('/proc/%d/smaps' % pid):
-        if line.startswith('Size:'):
-            size = int(line.split()[1])
-        elif line.startswith('KernelPageSize:') and \
-                int(line.split()[1]) == page_kb:
-            total += size
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            if line.startswith('Size:'):
+                size = int(line.split()[1])
+            elif line.startswith('KernelPageSize:') and \
+                    int(line.split()[1]) == page_kb:
+                total += size
     return total
 
 
@@ -374,10 +385,9 @@ class VM(Base):
                       'no placement recorded for the VNF')
         dedicated = node['dedicated_cpus']
         self.assertRegex(dedicated, r'^[0-9]+$', 'one dedicated core')
-        aff = _task_affinity(pid)
-        vcpu = [n for n in aff if n.startswith('CPU ')]
-        self.assertEqual(1, len(vcpu), 'vCPU threads: %s' % aff)
-        self.assertEqual([dedicated], aff[vcpu[0]],
+        tids = _vcpu_threads(vnf_id)
+        self.assertEqual(1, len(tids), 'vCPU threads: %s' % tids)
+        self.assertEqual(dedicated, _affinity(pid, tids[0]),
                          'vCPU thread not pinned to its dedicated core')
         self.assertGreaterEqual(_hugetlb_kb(pid), memory_mb * 1024,
                                 'guest memory not on 2M hugepages')
