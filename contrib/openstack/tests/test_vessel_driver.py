@@ -201,6 +201,12 @@ class NoVM(Base):
                           'nova_instance_name': inst.name}, spec['labels'])
         self.assertEqual([{'network': 'nova-' + vif['network']['id'],
                            'mac': '52:54:00:aa:bb:01'}], spec['nics'])
+        # an OVS-DPDK port cannot be given to a VNF yet: refused, named
+        ovs = vhostuser_vif(ovs=True)
+        with self.assertRaises(exception.VirtualInterfacePlugException) as cm:
+            self.drv.vnf_spec(inst, image_meta(), 'x',
+                              network_model.NetworkInfo([ovs]), node)
+        self.assertIn(ovs['id'], str(cm.exception))
         # no extra specs: shared vCPUs on small pages
         inst2 = fake_instance.fake_instance_obj(self.ctx, flavor=flavor())
         spec = self.drv.vnf_spec(inst2, image_meta(), 'x', None, node)
