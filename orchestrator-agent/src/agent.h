@@ -33,6 +33,11 @@ struct vsl_agent_config {
 	double reconcile_interval;
 	double backoff_base, backoff_max;
 	double restart_reset; /* seconds of running that reset the backoff */
+	/* reporting to an orchestrator (report.c); orch_url NULL: off */
+	char *orch_url, *orch_token_file, *orch_ca;
+	char *node_id;        /* NULL: generated once and stored in the database */
+	double report_interval, report_timeout, report_backoff_max;
+	long outbox_max;      /* queued reports before compaction */
 };
 
 /* API latency histogram buckets (seconds). */
@@ -56,6 +61,7 @@ struct vsl_agent {
 	double lat_sum;
 	uint64_t lat_total;
 	uint64_t req_by_class[6]; /* 1xx..5xx */
+	struct vsl_reporter *reporter; /* report.c, NULL when not reporting */
 };
 
 /* True once shutdown began (long-polls, log follows and loops end). */

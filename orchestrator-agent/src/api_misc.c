@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "report.h"
 #include "vessel/cleanup.h"
 #include "vessel/numa.h"
 
@@ -503,6 +504,7 @@ void vsl_api_metrics(struct vsl_http_req *r, struct vsl_http_reply *out)
 	for (int c = 1; c < 6; c++)
 		fprintf(f, "vessel_api_requests_total{code=\"%dxx\"} %llu\n", c, (unsigned long long)a->req_by_class[c]);
 	pthread_mutex_unlock(&a->m_lock);
+	vsl_report_metrics(a, f);
 	fclose(f);
 	out->text = buf;
 	out->ctype = "text/plain; version=0.0.4";

@@ -35,6 +35,12 @@ static const char *const migrations[] = {
 	/* 3: the backoff exponent, apart from restart_count (a total): reset
 	 * when a VNF has run for --restart-reset seconds */
 	"ALTER TABLE vnfs ADD COLUMN backoff INTEGER NOT NULL DEFAULT 0;",
+	/* 4: reports to the orchestrator (report.c, outbox.c): NodeReports not
+	 * yet acknowledged, oldest first, and the reporting state (node id, last
+	 * sequence, last event reported, snapshots compacted) */
+	"CREATE TABLE report_outbox (seq INTEGER PRIMARY KEY, created_at TEXT NOT NULL,"
+	"  kind INTEGER NOT NULL, snapshot INTEGER NOT NULL, events INTEGER NOT NULL, payload BLOB NOT NULL);"
+	"CREATE TABLE report_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 char *vsl_now_rfc3339(void)

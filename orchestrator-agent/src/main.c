@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "image.h"
+#include "report.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
 
@@ -38,6 +39,14 @@ static const struct option opts[] = {
 	{ "backoff-base", required_argument, NULL, 'B' },
 	{ "backoff-max", required_argument, NULL, 'M' },
 	{ "restart-reset", required_argument, NULL, 'X' },
+	{ "orchestrator-url", required_argument, NULL, 1001 },
+	{ "orchestrator-token-file", required_argument, NULL, 1002 },
+	{ "orchestrator-ca", required_argument, NULL, 1003 },
+	{ "node-id", required_argument, NULL, 1004 },
+	{ "report-interval", required_argument, NULL, 1005 },
+	{ "report-timeout", required_argument, NULL, 1006 },
+	{ "report-backoff-max", required_argument, NULL, 1007 },
+	{ "outbox-max", required_argument, NULL, 1008 },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "dump-routes", no_argument, NULL, 'D' },
 	{ "version", no_argument, NULL, 'v' },
@@ -66,6 +75,14 @@ static void usage(FILE *f)
 		   "  --reconcile-interval S   (default 2)\n"
 		   "  --backoff-base S --backoff-max S   restart backoff (default 1, 60)\n"
 		   "  --restart-reset S        running this long resets the backoff (default 60)\n"
+		   "  --orchestrator-url URL   POST NodeReports (protobuf) there (default: no reporting)\n"
+		   "  --orchestrator-token-file FILE   bearer token for the orchestrator\n"
+		   "  --orchestrator-ca FILE   CA certificates for an https:// orchestrator\n"
+		   "  --node-id ID             node id in reports (default: generated once, stored)\n"
+		   "  --report-interval S      periodic report (default 10)\n"
+		   "  --report-timeout S       per delivery attempt (default 10)\n"
+		   "  --report-backoff-max S   longest retry delay (default 60)\n"
+		   "  --outbox-max N           queued reports before old snapshots are compacted (default 1000)\n"
 		   "  --log-level error|warn|info|debug\n"
 		   "  --dump-routes            print METHOD PATH of every route and exit\n");
 }
@@ -103,6 +120,25 @@ static int set_opt(struct vsl_agent_config *c, int o, const char *v, struct vsl_
 			return vsl_err_make(err, 0, "`%s`: seconds > 0 expected", v);
 		*(o == 'i' ? &c->reconcile_interval : o == 'B' ? &c->backoff_base
 		  : o == 'M' ? &c->backoff_max : &c->restart_reset) = d;
+		break;
+	case 1001: free(c->orch_url), c->orch_url = xstrdup(v); break;
+	case 1002: free(c->orch_token_file), c->orch_token_file = xstrdup(v); break;
+	case 1003: free(c->orch_ca), c->orch_ca = xstrdup(v); break;
+	case 1004:
+		if (!*v || strlen(v) > 128 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						      "0123456789._:-") != strlen(v))
+			return vsl_err_make(err, 0, "--node-id `%s`: 1..128 of [A-Za-z0-9._:-]", v);
+		free(c->node_id), c->node_id = xstrdup(v);
+		break;
+	case 1005: case 1006: case 1007:
+		d = strtod(v, &end);
+		if (*end || !(d >= 0.1 && d < 86400))
+			return vsl_err_make(err, 0, "`%s`: seconds >= 0.1 expected", v);
+		*(o == 1005 ? &c->report_interval : o == 1006 ? &c->report_timeout : &c->report_backoff_max) = d;
+		break;
+	case 1008: c->outbox_max = strtol(v, &end, 10);
+		if (*end || c->outbox_max < 2 || c->outbox_max > 1000000)
+			return vsl_err_make(err, 0, "--outbox-max `%s`: 2..1000000 reports", v);
 		break;
 	default: return vsl_err_make(err, 0, "unknown option");
 	}
@@ -215,6 +251,10 @@ int main(int argc, char **argv)
 	c->backoff_base = 1;
 	c->backoff_max = 60;
 	c->restart_reset = 60;
+	c->report_interval = 10;
+	c->report_timeout = 10;
+	c->report_backoff_max = 60;
+	c->outbox_max = 1000;
 	/* --config first, so flags override it */
 	for (int i = 1; i < argc - 1; i++)
 		if (strcmp(argv[i], "--config") == 0 && load_config(c, argv[i + 1], &err) < 0) {
@@ -264,9 +304,14 @@ int main(int argc, char **argv)
 	}
 	vsl_reconcile_once(&a, true); /* adopt what runs before serving */
 	pthread_t th;
+	if (vsl_report_start(&a, &err) < 0) {
+		fprintf(stderr, "vesseld: %s\n", err->msg);
+		return 1;
+	}
 	if (vsl_http_start(&a, &err) < 0 || vsl_reconcile_start(&a, &th, &err) < 0) {
 		fprintf(stderr, "vesseld: %s\n", err->msg);
 		vsl_http_stop();
+		vsl_report_stop(&a);
 		return 1;
 	}
 	vsl_info("vesseld %s ready (state %s, runtime root %s)", VESSEL_VERSION, c->state_dir, c->runtime_root);
@@ -281,6 +326,7 @@ int main(int argc, char **argv)
 	pthread_cond_broadcast(&a.ev_cond);
 	pthread_mutex_unlock(&a.db_lock);
 	pthread_join(th, NULL);
+	vsl_report_stop(&a);
 	vsl_http_stop();
 	unlink(c->socket_path);
 	vsl_db_close(&a);
