@@ -32,7 +32,7 @@ test_socket_mode_and_health() {
 	assert_eq "$(hostname)" "$(jq -r .hostname <<<"$BODY")" "hostname" || return 1
 	[ "$(jq '.numa_nodes | length' <<<"$BODY")" -ge 1 ] || fail "no numa nodes: $BODY" || return 1
 	# migrations are recorded
-	assert_eq 3 "$(sqlite3 "$T/state/vesseld.db" "SELECT MAX(version) FROM schema_migrations")" "schema version" || return 1
+	assert_eq 4 "$(sqlite3 "$T/state/vesseld.db" "SELECT MAX(version) FROM schema_migrations")" "schema version" || return 1
 	assert_eq wal "$(sqlite3 "$T/state/vesseld.db" 'PRAGMA journal_mode')" || return 1
 }
 
@@ -341,10 +341,10 @@ test_schema_migration_upgrade_and_newer_refused() {
 	api_json POST /v1/networks '{"name":"keepme"}'
 	agent_stop
 	# make it a version-1 database, as an older vesseld left it
-	sqlite3 "$T/state/vesseld.db" "ALTER TABLE vnfs DROP COLUMN backoff; ALTER TABLE vnfs DROP COLUMN ports_ok; DELETE FROM schema_migrations WHERE version >= 2" ||
+	sqlite3 "$T/state/vesseld.db" "ALTER TABLE vnfs DROP COLUMN backoff; ALTER TABLE vnfs DROP COLUMN ports_ok; DROP TABLE report_outbox; DROP TABLE report_state; DELETE FROM schema_migrations WHERE version >= 2" ||
 		fail "sqlite3" || return 1
 	agent_start || return 1
-	assert_eq 3 "$(sqlite3 "$T/state/vesseld.db" "SELECT MAX(version) FROM schema_migrations")" "upgraded" || return 1
+	assert_eq 4 "$(sqlite3 "$T/state/vesseld.db" "SELECT MAX(version) FROM schema_migrations")" "upgraded" || return 1
 	sqlite3 "$T/state/vesseld.db" "SELECT ports_ok FROM vnfs LIMIT 0" || fail "column not added" || return 1
 	api GET /v1/networks/keepme
 	assert_eq 200 "$CODE" "data kept across the migration" || return 1
