@@ -6,7 +6,7 @@
  *   GET  /v1/reports      what is stored, as JSON (?node=ID)
  *   GET  /control         mode and counters (JSON)
  *   PUT  /control/mode    body ok|fail|stall|garbage: how to answer reports
- *   GET  /healthz
+ *   GET  /healthz       (no token needed)
  *
  * Modes: ok stores and acknowledges; fail answers 500 without storing;
  * stall stores, then holds the answer (--stall-seconds, or until the mode
@@ -143,6 +143,8 @@ static enum MHD_Result on_report(struct MHD_Connection *c, struct req *q)
 
 static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, struct req *q)
 {
+	if (strcmp(url, "/healthz") == 0)
+		return reply_text(c, 200, "ok");
 	if (!authorised(c))
 		return reply_text(c, 401, "bearer token required");
 	if (strcmp(url, "/v1/reports") == 0 && strcmp(method, "POST") == 0) {
@@ -168,8 +170,6 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 		vsl_info("mode %s", mode_names[m]);
 		return reply(c, 204, "text/plain", "", 0);
 	}
-	if (strcmp(url, "/healthz") == 0)
-		return reply_text(c, 200, "ok");
 	return reply_text(c, 404, "routes: POST/GET /v1/reports, GET /control, PUT /control/mode, GET /healthz");
 }
 

@@ -137,8 +137,8 @@ static int set_opt(struct vsl_agent_config *c, int o, const char *v, struct vsl_
 		*(o == 1005 ? &c->report_interval : o == 1006 ? &c->report_timeout : &c->report_backoff_max) = d;
 		break;
 	case 1008: c->outbox_max = strtol(v, &end, 10);
-		if (*end || c->outbox_max < 2 || c->outbox_max > 1000000)
-			return vsl_err_make(err, 0, "--outbox-max `%s`: 2..1000000 reports", v);
+		if (*end || c->outbox_max < 4 || c->outbox_max > 1000000)
+			return vsl_err_make(err, 0, "--outbox-max `%s`: 4..1000000 reports", v);
 		break;
 	default: return vsl_err_make(err, 0, "unknown option");
 	}

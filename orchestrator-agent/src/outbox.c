@@ -271,11 +271,13 @@ fail:
 int vsl_outbox_compact(struct vsl_agent *a, long max, struct vsl_err **err)
 {
 	long count = vsl_outbox_count(a), got = 0;
-	if (max < 2)
-		max = 2;
-	if (count <= max)
+	if (max < 4)
+		max = 4;
+	if (count < max)
 		return 0;
-	long n = count - max / 2; /* merge these, keep the newest max/2 as they are */
+	/* merge the oldest into one, keep the newest max/2 as they are: with the
+	 * report about to be pushed, max/2 + 2 <= max rows */
+	long n = count - max / 2;
 	int r = -1;
 	unsigned dropped = 0;
 	cleanup_free uint8_t *out = NULL;

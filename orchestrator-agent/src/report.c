@@ -42,6 +42,7 @@ struct vsl_reporter {
 	uint64_t sent, failed, acked;
 	unsigned failures; /* consecutive */
 	double last_ok;    /* wall clock */
+	char last_error[512];
 };
 
 static double mono_s(void)
@@ -157,6 +158,10 @@ static void enqueue(struct vsl_reporter *rp, Vessel__ReportKind kind)
 	cleanup_free uint8_t *buf = NULL;
 	size_t len = 0;
 	vsl_report_encode(r, rp->last_seq + 1, &buf, &len);
+	if (vsl_outbox_compact(a, a->cfg.outbox_max, &err) < 0) {
+		vsl_warn("report outbox compaction: %s", err->msg);
+		vsl_err_freep(&err);
+	}
 	if (vsl_outbox_push(a, rp->last_seq + 1, ev, kind, vsl_report_n_events(r), buf, len, &err) < 0) {
 		vsl_warn("report %" PRIu64 " not queued: %s", rp->last_seq + 1, err->msg);
 	} else {
@@ -167,10 +172,24 @@ static void enqueue(struct vsl_reporter *rp, Vessel__ReportKind kind)
 		vsl_debug("report %" PRIu64 " queued (%zu bytes, %zu events)", rp->last_seq, len, vsl_report_n_events(r));
 		if (vsl_report_more_events(r))
 			kick(rp);
-		if (vsl_outbox_compact(a, a->cfg.outbox_max, &err) < 0)
-			vsl_warn("report outbox compaction: %s", err->msg);
 	}
 	vsl_report_destroy(r);
+}
+
+/* "timed out after 1001 ms" and "after 1002 ms" are the same failure. */
+static bool same_but_numbers(const char *x, const char *y)
+{
+	for (;;) {
+		while (*x >= '0' && *x <= '9')
+			x++;
+		while (*y >= '0' && *y <= '9')
+			y++;
+		if (*x != *y)
+			return false;
+		if (!*x)
+			return true;
+		x++, y++;
+	}
 }
 
 /* Sends queued reports, oldest first, until the outbox is empty (returns 0),
@@ -208,10 +227,12 @@ static int drain(struct vsl_reporter *rp)
 		bool build = rp->kicked && mono_s() >= rp->kicked_at + COALESCE_S;
 		pthread_mutex_unlock(&rp->lock);
 		if (r < 0) {
-			if (before == 0)
+			/* warn once per kind of failure, not at every retry */
+			if (before == 0 || !same_but_numbers(rp->last_error, err->msg))
 				vsl_warn("report %" PRIu64 " not delivered (kept in the outbox, retrying): %s", seq, err->msg);
 			else
 				vsl_debug("report %" PRIu64 ": retry %u failed: %s", seq, before, err->msg);
+			snprintf(rp->last_error, sizeof(rp->last_error), "%s", err->msg);
 			return -1;
 		}
 		if (before > 0)

@@ -75,9 +75,10 @@ int vsl_outbox_ack(struct vsl_agent *a, uint64_t highest, struct vsl_err **err);
 long vsl_outbox_count(struct vsl_agent *a);
 /* Snapshots dropped by compaction since the database was created. */
 uint64_t vsl_outbox_compacted(struct vsl_agent *a);
-/* When more than max reports are queued, merges the oldest ones (all but the
- * newest max/2) into one COMPACTED report; returns snapshots dropped (>= 0)
- * or -1 with *err. */
+/* Called before a push: when max (>= 4) reports are queued, merges the
+ * oldest ones (all but the newest max/2) into one COMPACTED report, so the
+ * outbox never holds more than max. Returns snapshots dropped (>= 0) or -1
+ * with *err. */
 int vsl_outbox_compact(struct vsl_agent *a, long max, struct vsl_err **err);
 
 /* ---- report.c ---- */
