@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "jail.h"
 #include "qmp.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
@@ -23,9 +24,10 @@
 struct qemu_priv {
 	struct vsl_qmp *qmp;
 	char *qmp_socket;
+	struct vsl_jail *jail; /* NULL with VESSEL_HARDENING=off */
 };
 
-static void exec_qemu(char **argv)
+static void exec_qemu(char **argv, const struct vsl_jail *jail)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -36,9 +38,22 @@ static void exec_qemu(char **argv)
 	int log = open(QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || log < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(127);
+	if (jail != NULL && vsl_jail_enter(jail) < 0)
+		_exit(127);
 	execvp(argv[0], argv);
 	dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+static int jail_create(struct vsl_vm *vm, const struct vsl_vm_spec *spec, char ***argv,
+		       struct vsl_jail **out, struct vsl_err **err)
+{
+	char dir[4096];
+	if (getcwd(dir, sizeof(dir)) == NULL)
+		return vsl_err_make(err, errno, "container `%s`: state directory", vm->name);
+	struct vsl_jail_opts o = { .id = vm->name, .state_dir = dir, .memory_mb = spec->memory_mb,
+				   .vcpus = spec->vcpus };
+	return vsl_jail_create(&o, argv, out, err);
 }
 
 static int qemu_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct vsl_err **err)
@@ -50,6 +65,10 @@ static int qemu_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct 
 	unlink(spec->ctl_socket);
 	unlink(spec->qmp_socket);
 	char **argv = vsl_vm_qemu_argv(spec);
+	if (vsl_jail_enabled() && jail_create(vm, spec, &argv, &p->jail, err) < 0) {
+		vsl_argv_free(argv);
+		return -1;
+	}
 	if (vsl_log_enabled(VSL_LOG_DEBUG)) {
 		cleanup_free char *line = vsl_argv_join(argv);
 		vsl_debug("container `%s`: %s", vm->name, line);
@@ -58,8 +77,9 @@ static int qemu_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct 
 	vm->status = 0;
 	vm->pid = fork();
 	if (vm->pid == 0)
-		exec_qemu(argv);
+		exec_qemu(argv, p->jail);
 	vsl_argv_free(argv);
+	vsl_jail_started(p->jail);
 	if (vm->pid < 0) {
 		vm->pid = 0;
 		return vsl_err_make(err, errno, "fork QEMU");
@@ -70,6 +90,7 @@ static int qemu_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct 
 static int qemu_attach(struct vsl_vm *vm, struct vsl_err **err)
 {
 	struct qemu_priv *p = vm->priv;
+	vsl_jail_seal(p->jail); /* the guest's init is Ready: no VNF code has run yet */
 	return vsl_qmp_connect(p->qmp_socket, 5000, &p->qmp, err);
 }
 
@@ -118,6 +139,7 @@ static void qemu_release(struct vsl_vm *vm)
 	if (p == NULL)
 		return;
 	vsl_qmp_close(p->qmp);
+	vsl_jail_destroy(p->jail);
 	free(p->qmp_socket);
 	free(p);
 	vm->priv = NULL;

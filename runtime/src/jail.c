@@ -163,9 +163,11 @@ int vsl_jail_scan_argv(char *const *argv, struct vsl_jail_path **out, size_t *n,
 		else
 			r = scan_one(argv, i, &sc, err);
 	}
+	/* relative paths are the state directory's own files: no way out of it */
 	for (size_t k = 0; r == 0 && k < sc.n; k++)
-		if (sc.v[k].path[0] == '\0' || strstr(sc.v[k].path, "/../") != NULL ||
-		    strncmp(sc.v[k].path, "../", 3) == 0)
+		if (sc.v[k].path[0] == '\0' ||
+		    (sc.v[k].path[0] != '/' && (strcmp(sc.v[k].path, "..") == 0 ||
+						strstr(sc.v[k].path, "../") != NULL)))
 			r = vsl_err_make(err, 0, "QEMU path `%s`: empty or with `..`: refused by "
 					 "the jail", sc.v[k].path);
 	if (r < 0) {
@@ -252,9 +254,12 @@ static bool in_state_dir(const struct vsl_jail *j, const char *path)
 	return strncmp(path, j->state_dir, n) == 0 && path[n] == '/';
 }
 
-static int prep_ro(struct vsl_jail *j, const char *path, struct vsl_err **err)
+/* Exposes a read-only file; one outside the state directory by its
+ * canonical path, returned in real (QEMU's argument is rewritten to it). */
+static int prep_ro(struct vsl_jail *j, const char *path, char *real, struct vsl_err **err)
 {
 	struct stat st;
+	real[0] = '\0';
 	if (in_state_dir(j, path)) {
 		/* ours (the rootfs image): root-owned, readable by this VNF's gid only */
 		cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -266,8 +271,9 @@ static int prep_ro(struct vsl_jail *j, const char *path, struct vsl_err **err)
 			return vsl_err_make(err, errno, "jail: give `%s` to gid %u", path,
 					    (unsigned)j->gid);
 	} else {
-		if (stat(path, &st) < 0)
+		if (realpath(path, real) == NULL || stat(real, &st) < 0)
 			return vsl_err_make(err, errno, "jail: `%s`", path);
+		path = real;
 		if (!(st.st_mode & S_IROTH))
 			return vsl_err_make(err, 0, "jail: `%s` is not world-readable: the jailed "
 					    "QEMU (uid %u) cannot read it; chmod o+r it or set "
@@ -389,6 +395,15 @@ static char *opt_replace(const char *s, const char *key, const char *repl)
 	return xstrdup(s);
 }
 
+/* s with the first occurrence of from replaced by to (new string). */
+static char *str_replace(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+	if (at == NULL)
+		return xstrdup(s);
+	return xasprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+}
+
 struct argv_out {
 	char **v;
 	size_t n, cap;
@@ -410,7 +425,14 @@ static int prep_path(struct vsl_jail *j, char **argv, const struct vsl_jail_path
 		     struct vsl_err **err)
 {
 	switch (p->kind) {
-	case VSL_JAIL_RO: return prep_ro(j, p->path, err);
+	case VSL_JAIL_RO: {
+		char real[PATH_MAX];
+		if (prep_ro(j, p->path, real, err) < 0)
+			return -1;
+		if (real[0] != '\0' && strcmp(real, p->path) != 0)
+			repl[p->arg] = str_replace(argv[p->arg], p->path, real);
+		return 0;
+	}
 	case VSL_JAIL_RW_FILE: return prep_rw_file(j, p->path, err);
 	case VSL_JAIL_SOCK_DIR: return prep_sock_dir(j, p->path, err);
 	case VSL_JAIL_MEM: {
@@ -428,7 +450,7 @@ static int prep_path(struct vsl_jail *j, char **argv, const struct vsl_jail_path
 		cleanup_free char *kv = xasprintf("fd=%d", fd);
 		if (strcmp(argv[p->arg - 1], "-qmp") == 0) {
 			const char *rest = argv[p->arg] + 5 + strcspn(argv[p->arg] + 5, ",");
-			repl[p->arg] = xasprintf("socket,id=vsl-qmp%d,%s%s\x01chardev=vsl-qmp%d,"
+			repl[p->arg] = xasprintf("socket,id=vsl-qmp%d,%s%s\001chardev=vsl-qmp%d,"
 						 "mode=control", fd, kv, rest, fd);
 		} else {
 			repl[p->arg] = opt_replace(argv[p->arg], "path", kv);
@@ -489,7 +511,7 @@ static int prep_argv(struct vsl_jail *j, char ***argvp, struct vsl_err **err)
 		r = prep_path(j, argv, &paths[k], repl, err);
 	/* the binary itself, when it is not under /usr (a test's QEMU) */
 	if (r == 0 && strchr(argv[0], '/') != NULL && strncmp(argv[0], "/usr/", 5) != 0)
-		r = prep_ro(j, argv[0], err);
+		r = prep_ro(j, argv[0], (char[PATH_MAX]){ 0 }, err);
 	if (r == 0) {
 		char **nv = rewrite_argv(argv, repl);
 		free_strv(argv, argc);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,10 @@ void vsl_jail_cgroup_remove(struct vsl_jail *j)
 void vsl_jail_cleanup(const char *state_dir, const char *id)
 {
 	cleanup_free char *v2 = NULL, *mem = NULL, *pids = NULL;
-	cleanup_free char *name = cg_name(state_dir, id);
+	char real[PATH_MAX];
+	if (realpath(state_dir, real) == NULL)
+		return;
+	cleanup_free char *name = cg_name(real, id);
 	if (cg_layout(&v2, &mem, &pids) < 0)
 		return;
 	const char *bases[] = { v2, mem, pids };

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jail.h"
 #include "state.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
@@ -105,10 +106,13 @@ int vsl_state_remove_dir(const char *root, const char *id, struct vsl_err **err)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+		/* directories: the (empty) jail mount point of jail.c */
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT &&
+		    (errno != EISDIR || unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0) && r == 0)
 			r = vsl_err_make(err, errno, "remove `%s/%s`", dir, de->d_name);
 	}
 	closedir(d);
+	vsl_jail_cleanup(dir, id);
 	if (r == 0 && rmdir(dir) < 0 && errno != ENOENT)
 		r = vsl_err_make(err, errno, "remove `%s`", dir);
 	return r;
