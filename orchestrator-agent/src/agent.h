@@ -27,6 +27,10 @@ struct vsl_agent_config {
 	char *tcp_listen;  /* "PORT" or "127.0.0.1:PORT", NULL: none */
 	char *token_file;
 	char *tls_cert, *tls_key;
+	char *audit_log;      /* JSON lines; "none": off. Default <state_dir>/audit.log */
+	char *socket_group;   /* group of the unix socket (0660), NULL: root's */
+	double rate_limit;    /* TCP requests per second per client address, 0: off */
+	double rate_burst;
 	char *log_level;
 	long max_body;        /* JSON request bodies */
 	long long max_upload; /* image uploads */
@@ -55,6 +59,7 @@ struct vsl_agent {
 	bool rc_kick;
 	int stop;               /* set once at shutdown; read with vsl_agent_stopping() */
 	char *token;            /* bearer token for TCP, NULL: no TCP */
+	int audit_fd;           /* -1: no audit log */
 	/* metrics */
 	pthread_mutex_t m_lock;
 	uint64_t lat_count[VSL_LAT_NB + 1];

@@ -5,6 +5,7 @@
  * per-connection threads, so long-polls and log follows may block. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http_guard.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
 
@@ -75,6 +77,11 @@ struct conn_ctx {
 	int upload_fd;
 	char *upload_path;
 	int status;
+	/* for the audit log */
+	char method[16];
+	char path[256];
+	char peer[96];
+	const char *auth;
 };
 
 static struct MHD_Daemon *unix_d, *tcp_d;
@@ -139,12 +146,34 @@ static bool ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 	return d == 0 && blen > 0;
 }
 
-static bool authorized(struct vsl_agent *a, struct MHD_Connection *c)
+/* Sets *how to "ok", "missing" or "wrong" (for the audit log). */
+static bool authorized(struct vsl_agent *a, struct MHD_Connection *c, const char **how)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	*how = "missing";
 	if (!h || !a->token || strncmp(h, "Bearer ", 7) != 0)
 		return false;
-	return ct_equal(h + 7, strlen(h + 7), a->token, strlen(a->token));
+	bool ok = ct_equal(h + 7, strlen(h + 7), a->token, strlen(a->token));
+	*how = ok ? "ok" : "wrong";
+	return ok;
+}
+
+static enum MHD_Result send_rate_limited(struct MHD_Connection *c, struct conn_ctx *x, int retry)
+{
+	struct vsl_api_err e = { .http = 429, .code = "rate_limited" };
+	e.message = xasprintf("too many requests from this address: retry in %d s", retry);
+	char *s = vsl_api_err_json(&e);
+	vsl_api_err_clear(&e);
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	char ra[16];
+	snprintf(ra, sizeof(ra), "%d", retry);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Retry-After", ra);
+	x->status = 429;
+	x->responded = true;
+	enum MHD_Result ret = MHD_queue_response(c, 429, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 const char *vsl_http_arg(struct vsl_http_req *r, const char *key)
@@ -226,7 +255,16 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c, 
 				  const char *url, const char *method)
 {
 	struct vsl_agent *a = l->a;
-	if (l->tcp && !authorized(a, c))
+	char key[64];
+	int retry = 1;
+	snprintf(x->method, sizeof(x->method), "%s", method);
+	snprintf(x->path, sizeof(x->path), "%s", url);
+	vsl_guard_peer(c, l->tcp, x->peer, sizeof(x->peer), key, sizeof(key));
+	x->auth = "none";
+	/* the limit comes first, so it also slows down token guessing */
+	if (l->tcp && !vsl_guard_rate_ok(a, key, &retry))
+		return send_rate_limited(c, x, retry);
+	if (l->tcp && !authorized(a, c, &x->auth))
 		return send_err(c, x, 401, "unauthorized", NULL,
 				"missing or wrong `Authorization: Bearer <token>`");
 	bool path_known = false;
@@ -337,6 +375,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (x->status >= 100 && x->status < 600)
 		a->req_by_class[x->status / 100]++;
 	pthread_mutex_unlock(&a->m_lock);
+	struct vsl_audit_rec rec = { .tcp = l->tcp, .peer = x->peer, .method = x->method,
+				     .path = x->path, .auth = x->auth ? x->auth : "none",
+				     .status = x->status, .bytes = (long long)x->len };
+	vsl_guard_audit(a, &rec);
 	if (x->upload_fd >= 0)
 		close(x->upload_fd);
 	if (x->upload_path)
@@ -347,7 +389,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-static int bind_unix(const char *path, struct vsl_err **err)
+static int bind_unix(const char *path, const char *group, struct vsl_err **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -369,6 +411,14 @@ static int bind_unix(const char *path, struct vsl_err **err)
 		close(fd);
 		return vsl_err_make(err, errno, "listen on `%s`", path);
 	}
+	if (group != NULL) { /* members of the group may use the API */
+		struct group *g = getgrnam(group);
+		if (g == NULL || chown(path, (uid_t)-1, g->gr_gid) < 0) {
+			close(fd);
+			return vsl_err_make(err, g ? errno : 0, "--socket-group `%s`: %s", group,
+					    g ? "chown of the socket failed" : "no such group");
+		}
+	}
 	return fd;
 }
 
@@ -384,6 +434,13 @@ static char *slurp(const char *path, struct vsl_err **err)
 	buf[n] = '\0';
 	return buf;
 }
+
+/* TCP clients are the least trusted: bounded connections overall and per
+ * address (slow clients cannot hold every thread), and headers at most
+ * 32 KiB per connection. */
+#define TCP_LIMITS                                                              \
+	MHD_OPTION_CONNECTION_LIMIT, 128u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u, \
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024)
 
 static int start_tcp(struct vsl_agent *a, struct vsl_err **err)
 {
@@ -424,10 +481,10 @@ static int start_tcp(struct vsl_agent *a, struct vsl_err **err)
 	tcp_d = cert ? MHD_start_daemon(flags, 0, NULL, NULL, on_request, &tcp_l, MHD_OPTION_SOCK_ADDR, &sin,
 					MHD_OPTION_NOTIFY_COMPLETED, on_completed, &tcp_l,
 					MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-					MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_END)
+					MHD_OPTION_CONNECTION_TIMEOUT, 600u, TCP_LIMITS, MHD_OPTION_END)
 		     : MHD_start_daemon(flags, 0, NULL, NULL, on_request, &tcp_l, MHD_OPTION_SOCK_ADDR, &sin,
 					MHD_OPTION_NOTIFY_COMPLETED, on_completed, &tcp_l,
-					MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_END);
+					MHD_OPTION_CONNECTION_TIMEOUT, 600u, TCP_LIMITS, MHD_OPTION_END);
 	if (!tcp_d)
 		return vsl_err_make(err, 0, "cannot listen on %s:%ld (in use?)", host, port);
 	vsl_info("listening on %s://%s:%ld", cert ? "https" : "http", host, port);
@@ -436,7 +493,9 @@ static int start_tcp(struct vsl_agent *a, struct vsl_err **err)
 
 int vsl_http_start(struct vsl_agent *a, struct vsl_err **err)
 {
-	int fd = bind_unix(a->cfg.socket_path, err);
+	if (vsl_guard_open_audit(a, err) < 0)
+		return -1;
+	int fd = bind_unix(a->cfg.socket_path, a->cfg.socket_group, err);
 	if (fd < 0)
 		return -1;
 	unix_l = (struct listener){ a, false };

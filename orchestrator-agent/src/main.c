@@ -34,6 +34,10 @@ static const struct option opts[] = {
 	{ "tls-cert", required_argument, NULL, 'C' },
 	{ "tls-key", required_argument, NULL, 'K' },
 	{ "max-body", required_argument, NULL, 'm' },
+	{ "audit-log", required_argument, NULL, 'A' },
+	{ "socket-group", required_argument, NULL, 'G' },
+	{ "rate-limit", required_argument, NULL, 'L' },
+	{ "rate-burst", required_argument, NULL, 'U' },
 	{ "max-upload", required_argument, NULL, 'u' },
 	{ "reconcile-interval", required_argument, NULL, 'i' },
 	{ "backoff-base", required_argument, NULL, 'B' },
@@ -71,6 +75,9 @@ static void usage(FILE *f)
 		   "  --token-file FILE        bearer token for TCP clients\n"
 		   "  --tls-cert FILE --tls-key FILE   serve TCP with TLS\n"
 		   "  --max-body BYTES         JSON body limit (default 1048576)\n"
+		   "  --audit-log FILE|none    mutating and refused requests (default <state-dir>/audit.log)\n"
+		   "  --socket-group GROUP     group of the unix socket (mode 0660)\n"
+		   "  --rate-limit N --rate-burst N   TCP requests/s per client address (default 20, 40; 0: off)\n"
 		   "  --max-upload BYTES       image upload limit (default 4294967296)\n"
 		   "  --reconcile-interval S   (default 2)\n"
 		   "  --backoff-base S --backoff-max S   restart backoff (default 1, 60)\n"
@@ -106,6 +113,14 @@ static int set_opt(struct vsl_agent_config *c, int o, const char *v, struct vsl_
 	case 'C': free(c->tls_cert), c->tls_cert = xstrdup(v); break;
 	case 'K': free(c->tls_key), c->tls_key = xstrdup(v); break;
 	case 'l': free(c->log_level), c->log_level = xstrdup(v); break;
+	case 'A': free(c->audit_log), c->audit_log = xstrdup(v); break;
+	case 'G': free(c->socket_group), c->socket_group = xstrdup(v); break;
+	case 'L': case 'U':
+		d = strtod(v, &end);
+		if (*end || !(d >= 0 && d <= 1e6))
+			return vsl_err_make(err, 0, "`%s`: requests per second >= 0 expected", v);
+		*(o == 'L' ? &c->rate_limit : &c->rate_burst) = d;
+		break;
 	case 'm': c->max_body = strtol(v, &end, 10);
 		if (*end || c->max_body < 1024)
 			return vsl_err_make(err, 0, "--max-body `%s`: bytes >= 1024", v);
@@ -205,6 +220,8 @@ static int prepare(struct vsl_agent *a, struct vsl_err **err)
 	 * GET /v1/node read it (set before any thread or child exists). */
 	if (setenv("VESSEL_PLACEMENT_DIR", c->placement_dir, 1) < 0)
 		return vsl_err_make(err, errno, "setenv VESSEL_PLACEMENT_DIR");
+	if (!c->audit_log)
+		c->audit_log = xasprintf("%s/audit.log", c->state_dir);
 	if (!c->runtime_bin) {
 		char exe[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -246,6 +263,8 @@ int main(int argc, char **argv)
 	c->state_dir = xstrdup("/var/lib/vessel");
 	c->run_dir = xstrdup("/run/vessel");
 	c->max_body = 1 << 20;
+	c->rate_limit = 20;
+	c->rate_burst = 40;
 	c->max_upload = 4LL << 30;
 	c->reconcile_interval = 2;
 	c->backoff_base = 1;
