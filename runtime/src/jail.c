@@ -342,7 +342,7 @@ static int bind_fd_sock(struct vsl_jail *j, const char *path, struct vsl_err **e
 	mode_t old = umask(0077);
 	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(fd, 8) < 0) {
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
 		int e = errno;
 		close(fd);
 		return vsl_err_make(err, e, "jail: listen on `%s`", path);
