@@ -39,7 +39,7 @@ $(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
 # Unit tests (cmocka, ASan+UBSan).
-RT_UNIT := test_oci_config test_oci_qemu_cmd test_state
+RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail
 UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
 $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
 		$(RT_SAN_LIB) $(RT_NUMA_SAN_LIB) $(COMMON_SAN_LIB)
