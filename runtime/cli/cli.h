@@ -15,7 +15,8 @@ struct vsl_cli_cmd {
 
 /* Verb tables, one per file. */
 extern const struct vsl_cli_cmd vsl_cmd_create, vsl_cmd_start, vsl_cmd_run, vsl_cmd_state,
-	vsl_cmd_kill, vsl_cmd_delete, vsl_cmd_list, vsl_cmd_pause, vsl_cmd_resume;
+	vsl_cmd_kill, vsl_cmd_delete, vsl_cmd_list, vsl_cmd_pause, vsl_cmd_resume, vsl_cmd_exec,
+	vsl_cmd_ps;
 
 /* Checks that exactly `want` positional arguments remain after options
  * (optind); names the verb's usage otherwise. */

@@ -16,7 +16,8 @@
 
 static const struct vsl_cli_cmd *const cmds[] = {
 	&vsl_cmd_create, &vsl_cmd_start, &vsl_cmd_run,   &vsl_cmd_state,  &vsl_cmd_kill,
-	&vsl_cmd_delete, &vsl_cmd_list,  &vsl_cmd_pause, &vsl_cmd_resume,
+	&vsl_cmd_delete, &vsl_cmd_list,  &vsl_cmd_pause, &vsl_cmd_resume, &vsl_cmd_exec,
+	&vsl_cmd_ps,
 };
 
 static void usage(FILE *f)
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
 		}
 		return r;
 	}
-	fprintf(stderr, "vessel-runtime: unknown command `%s`: see vessel-runtime --help\n", verb);
+	vsl_err_make(&err, 0, "unknown command `%s`: see vessel-runtime --help", verb);
+	vsl_log_err(steal_pointer(&err));
 	return 2;
 }

@@ -17,6 +17,7 @@
 #include "vm.h"
 
 #define SHIM_EXIT_VM_FAILED 255
+#define SHIM_MAX_EXECS 32 /* exec'd processes at once (vessel-init allows 63) */
 
 struct shim {
 	/* arguments */
@@ -45,6 +46,7 @@ struct shim {
 	int pending_start_fd; /* client waiting for Started */
 	bool started, exited, quitting;
 	int exit_status;
+	int guest_pid; /* the workload's pid in the guest, once started */
 };
 
 /* shim_boot.c */
@@ -70,5 +72,26 @@ int shim_loop(struct shim *s);
 void shim_handle_frame(struct shim *s, Vessel__Ctl__Frame *f);
 int shim_save_state(struct shim *s);
 long shim_now_ms(void);
+
+/* Writes all of buf to fd; drops the rest when the reader is gone. */
+void shim_write_all(int fd, const void *buf, size_t n);
+
+/* shim_exec.c: processes added by `vessel-runtime exec` (proc_id > 0) */
+struct pollfd;
+struct shim_exec;
+/* Takes an "exec <len>" request on connection *fd (kept on success, set to
+ * -1) with rest_len bytes already read after the line and the client's three
+ * stdio fds (always taken). */
+void shim_exec_request(struct shim *s, int *fd, const char *line, const char *rest,
+		       size_t rest_len, int *fds, int nfds);
+/* Handles a guest frame for an exec'd process; false if it is proc 0's. */
+bool shim_exec_frame(struct shim *s, Vessel__Ctl__Frame *f);
+/* Fills up to max pollfds (and their owners) for exec clients and stdin. */
+int shim_exec_pollfds(struct pollfd *p, struct shim_exec **owner, int max);
+void shim_exec_poll(struct shim *s, const struct pollfd *p, struct shim_exec **owner, int n);
+/* The container ended: tells every exec client `status` and lets it go. */
+void shim_exec_end_all(struct shim *s, int status);
+/* "proc:hostpid:guestpid ..." for proc 0 (the shim) and each exec (caller frees). */
+char *shim_exec_ps(struct shim *s);
 
 #endif

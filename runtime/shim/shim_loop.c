@@ -2,7 +2,8 @@
  * the workload's host stdin, the shim control socket and a signalfd.
  *
  * Requests on <state dir>/shim.sock are one line each ("start", "kill SIG
- * ALL", "pause", "resume", "delete") answered with "ok" or "error <msg>".
+ * ALL", "pause", "resume", "delete", "ps") answered with "ok" or "error <msg>";
+ * "exec" keeps its connection (shim_exec.c).
  * The loop ends when the workload has exited and QEMU is gone (or the
  * container was deleted, or QEMU died); the caller exits with the status.
  */
@@ -43,7 +44,7 @@ int shim_save_state(struct shim *s)
 	return 0;
 }
 
-static void write_all(int fd, const void *buf, size_t n)
+void shim_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	while (n > 0) {
@@ -78,16 +79,19 @@ static void reply(int *fd, const char *fmt, ...)
 
 void shim_handle_frame(struct shim *s, Vessel__Ctl__Frame *f)
 {
+	if (shim_exec_frame(s, f))
+		return;
 	switch (f->msg_case) {
 	case VESSEL__CTL__FRAME__MSG_STDIO:
 		if (f->stdio->proc_id == 0 && f->stdio->data.len > 0)
-			write_all(f->stdio->stream == 2 ? s->err_fd : s->out_fd, f->stdio->data.data,
+			shim_write_all(f->stdio->stream == 2 ? s->err_fd : s->out_fd, f->stdio->data.data,
 				  f->stdio->data.len);
 		break;
 	case VESSEL__CTL__FRAME__MSG_STARTED:
 		if (f->started->proc_id != 0)
 			break;
 		s->started = true;
+		s->guest_pid = f->started->pid;
 		s->in_open = s->in_fd >= 0;
 		if (s->st->status == VSL_STATUS_CREATED)
 			s->st->status = VSL_STATUS_RUNNING;
@@ -189,23 +193,57 @@ static void req_start(struct shim *s, int *fd)
 	*fd = -1;
 }
 
+/* Reads the first chunk of a request and any fds passed with it (exec). */
+static ssize_t recv_request(int fd, char *buf, size_t len, int *fds, int *nfds)
+{
+	union { char buf[CMSG_SPACE(3 * sizeof(int))]; struct cmsghdr align; } u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	*nfds = 0;
+	if (poll(&p, 1, 2000) != 1)
+		return -1;
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(cm), (size_t)(k > 3 ? 3 : k) * sizeof(int));
+			*nfds = k > 3 ? 3 : k;
+		}
+	return n;
+}
+
 static void handle_request(struct shim *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	char line[256];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n = poll(&p, 1, 2000) == 1 ? recv(fd, line, sizeof(line) - 1, 0) : -1;
+	char line[4096];
+	int fds[3], nfds;
+	ssize_t n = recv_request(fd, line, sizeof(line) - 1, fds, &nfds);
 	if (n <= 0) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
 		close(fd);
 		return;
 	}
 	line[n] = '\0';
+	size_t end = strcspn(line, "\n");
+	const char *rest = line + end + (end < (size_t)n);
 	line[strcspn(line, "\r\n")] = '\0';
 	int signo = 0, all = 0;
 	vsl_debug("container `%s`: request `%s`", s->id, line);
-	if (strcmp(line, "start") == 0)
+	if (strncmp(line, "exec ", 5) == 0) {
+		shim_exec_request(s, &fd, line, rest, (size_t)(line + n - rest), fds, nfds);
+		return;
+	}
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (strcmp(line, "ps") == 0) {
+		cleanup_free char *ps = shim_exec_ps(s);
+		reply(&fd, "ok %s", ps);
+	} else if (strcmp(line, "start") == 0)
 		req_start(s, &fd);
 	else if (sscanf(line, "kill %d %d", &signo, &all) == 2 && signo > 0 && signo < 65)
 		req_kill(s, &fd, signo, all != 0);
@@ -288,18 +326,20 @@ int shim_loop(struct shim *s)
 			shim_vm_kill(s, s->exited ? 2000 : 1000);
 			break;
 		}
-		struct pollfd p[4] = {
+		struct pollfd p[4 + 2 * SHIM_MAX_EXECS] = {
 			{ .fd = s->ctl_fd, .events = POLLIN },
 			{ .fd = s->sig_fd, .events = POLLIN },
 			{ .fd = s->quitting ? -1 : s->listen_fd, .events = POLLIN },
 			{ .fd = s->in_open ? s->in_fd : -1, .events = POLLIN },
 		};
+		struct shim_exec *owner[2 * SHIM_MAX_EXECS];
+		int nx = shim_exec_pollfds(p + 4, owner, 2 * SHIM_MAX_EXECS);
 		int timeout = -1;
 		if (exit_deadline) {
 			long left = exit_deadline - shim_now_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
-		int r = poll(p, 4, timeout);
+		int r = poll(p, (nfds_t)(4 + nx), timeout);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && exit_deadline) { /* init did not end the VM: do it */
@@ -314,6 +354,7 @@ int shim_loop(struct shim *s)
 			handle_request(s);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			handle_stdin(s);
+		shim_exec_poll(s, p + 4, owner, nx);
 	}
 	shim_vm_kill(s, 0);
 	if (!s->exited) {
@@ -324,6 +365,7 @@ int shim_loop(struct shim *s)
 		shim_terminate(s, SHIM_EXIT_VM_FAILED, why);
 	}
 	reply(&s->pending_start_fd, "error container `%s` stopped before it started", s->id);
+	shim_exec_end_all(s, 128 + SIGKILL); /* init killed them with the VM */
 	s->st->status = VSL_STATUS_STOPPED;
 	s->st->exited = true;
 	s->st->exit_status = s->exit_status;

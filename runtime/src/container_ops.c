@@ -71,6 +71,9 @@ int vsl_container_kill(const struct vsl_runtime *rt, const char *id, int signo, 
 	cleanup_state struct vsl_state *st = NULL;
 	if (load(rt, id, &st, err) < 0)
 		return -1;
+	/* runc: --all on a stopped container succeeds (nothing is left to signal) */
+	if (all && st->status == VSL_STATUS_STOPPED)
+		return 0;
 	if (st->status == VSL_STATUS_STOPPED || st->status == VSL_STATUS_CREATING)
 		return vsl_err_make(err, 0, "container `%s` is %s: nothing to signal", id,
 				    vsl_status_name(st->status));

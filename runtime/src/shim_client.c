@@ -14,8 +14,7 @@
 #include "state.h"
 #include "vessel/cleanup.h"
 
-int vsl_shim_request(const char *root, const char *id, const char *req, int timeout_ms,
-		     struct vsl_err **err)
+int vsl_shim_connect(const char *root, const char *id, struct vsl_err **err)
 {
 	cleanup_free char *dir = vsl_state_dir(root, id);
 	cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -29,10 +28,27 @@ int vsl_shim_request(const char *root, const char *id, const char *req, int time
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return vsl_err_make(err, errno, "container `%s`: its shim does not answer on "
 				    "`%s/shim.sock` (is it stopped?)", id, dir);
+	return steal_fd(&fd);
+}
+
+int vsl_shim_request(const char *root, const char *id, const char *req, int timeout_ms,
+		     struct vsl_err **err)
+{
+	cleanup_free char *answer = NULL;
+	return vsl_shim_query(root, id, req, timeout_ms, &answer, err);
+}
+
+int vsl_shim_query(const char *root, const char *id, const char *req, int timeout_ms,
+		   char **answer, struct vsl_err **err)
+{
+	*answer = NULL;
+	cleanup_close int fd = vsl_shim_connect(root, id, err);
+	if (fd < 0)
+		return -1;
 	cleanup_free char *line = xasprintf("%s\n", req);
 	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0)
 		return vsl_err_make(err, errno, "container `%s`: send to shim", id);
-	char buf[1024];
+	char buf[4096];
 	size_t len = 0;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -53,8 +69,10 @@ int vsl_shim_request(const char *root, const char *id, const char *req, int time
 	}
 	buf[len] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "ok") == 0)
+	if (strcmp(buf, "ok") == 0 || strncmp(buf, "ok ", 3) == 0) {
+		*answer = xstrdup(buf[2] ? buf + 3 : "");
 		return 0;
+	}
 	if (strncmp(buf, "error ", 6) == 0)
 		return vsl_err_make(err, 0, "%s", buf + 6);
 	return vsl_err_make(err, EPROTO, "container `%s`: shim ended without answering `%s` "

@@ -68,6 +68,40 @@ int vsl_container_list(const struct vsl_runtime *rt, struct vsl_container_info *
 		       size_t *n, struct vsl_err **err);
 void vsl_container_info_free(struct vsl_container_info *list, size_t n);
 
+struct vsl_exec_opts {
+	const char *id;
+	const char *process_file;   /* --process: an OCI process JSON, or NULL: */
+	char **args;                /* the command, run like the container's process */
+	size_t n_args;
+	char **env;                 /* --env NAME=value (added or replacing) */
+	size_t n_env;
+	const char *cwd;            /* --cwd, may be NULL */
+	const char *user;           /* --user UID[:GID], may be NULL */
+	bool tty;                   /* --tty (with args; --process has `terminal`) */
+	bool detach;                /* --detach */
+	const char *pid_file;       /* --pid-file, may be NULL */
+	const char *console_socket; /* terminal: receives the pty master */
+};
+
+/* Runs an additional process in a running container (runc exec). Without
+ * detach it waits and stores the process's status (runc style) in *status.
+ * With detach it returns once the process runs (*status = 0); the pid file
+ * then names a host process that lives as long as the guest process and
+ * exits with its status. A process that cannot start is an error. */
+int vsl_container_exec(const struct vsl_runtime *rt, const struct vsl_exec_opts *o,
+		       int *status, struct vsl_err **err);
+
+struct vsl_proc_info {
+	unsigned proc_id; /* 0: the workload, else an exec'd process */
+	pid_t host_pid;   /* the shim (proc 0) or the exec client standing for it */
+	int guest_pid;
+};
+
+/* Processes of a container: *procs has *n entries (caller frees the array);
+ * none for a stopped container. */
+int vsl_container_ps(const struct vsl_runtime *rt, const char *id,
+		     struct vsl_proc_info **procs, size_t *n, struct vsl_err **err);
+
 /* Parses a signal given as a name ("TERM", "SIGTERM") or a number. Returns
  * the number or -1. */
 int vsl_signal_parse(const char *s);
