@@ -129,8 +129,8 @@ static void on_start(struct vi_state *s)
 
 static void on_exec(struct vi_state *s, const Vessel__Ctl__Exec *x)
 {
-	if (!s->started) {
-		vi_send_error(s, x->proc_id, EINVAL, "exec: the container is not running");
+	if (!s->created) { /* as runc: a created container takes exec'd processes */
+		vi_send_error(s, x->proc_id, EINVAL, "exec: the container was not created");
 		return;
 	}
 	if (x->proc_id == 0 || proc_find(s, x->proc_id) != NULL) {

@@ -126,7 +126,8 @@ void shim_exec_request(struct shim *s, int *fd, const char *line, const char *re
 		why = "malformed exec request";
 	else if (nfds != 3)
 		why = "exec request without its three stdio descriptors";
-	else if (!s->started || s->exited || s->st->status != VSL_STATUS_RUNNING)
+	else if (s->exited || (s->st->status != VSL_STATUS_RUNNING &&
+				 s->st->status != VSL_STATUS_CREATED))
 		why = "not running";
 	size_t slot = 0;
 	while (why == NULL && slot < SHIM_MAX_EXECS && execs[slot] != NULL)

@@ -160,10 +160,14 @@ static void req_kill(struct shim *s, int *fd, int signo, bool all)
 
 static void req_pause(struct shim *s, int *fd, bool pause)
 {
-	enum vsl_status want = pause ? VSL_STATUS_RUNNING : VSL_STATUS_PAUSED;
-	if (s->st->status != want || s->exited) {
-		reply(fd, "error container `%s` is %s, not %s", s->id,
-			     vsl_status_name(s->st->status), vsl_status_name(want));
+	/* as runc: a created container can be paused too; resume returns it to
+	 * created or running, whichever it was */
+	enum vsl_status cur = s->st->status;
+	bool ok = pause ? cur == VSL_STATUS_RUNNING || cur == VSL_STATUS_CREATED
+			: cur == VSL_STATUS_PAUSED;
+	if (!ok || s->exited) {
+		reply(fd, "error container `%s` is %s, not %s", s->id, vsl_status_name(cur),
+		      pause ? "running" : "paused");
 		return;
 	}
 	cleanup_err struct vsl_err *e = NULL;
@@ -171,7 +175,8 @@ static void req_pause(struct shim *s, int *fd, bool pause)
 		reply(fd, "error container `%s`: %s", s->id, e->msg);
 		return;
 	}
-	s->st->status = pause ? VSL_STATUS_PAUSED : VSL_STATUS_RUNNING;
+	s->st->status = pause ? VSL_STATUS_PAUSED
+			      : s->started ? VSL_STATUS_RUNNING : VSL_STATUS_CREATED;
 	shim_save_state(s);
 	reply(fd, "ok");
 }

@@ -395,7 +395,9 @@ static int check_state(const struct vsl_runtime *rt, const char *id, struct vsl_
 		return -1;
 	vsl_state_refresh(*st);
 	switch ((*st)->status) {
-	case VSL_STATUS_RUNNING: return 0;
+	case VSL_STATUS_RUNNING:
+	case VSL_STATUS_CREATED: /* runc too runs exec'd processes before start */
+		return 0;
 	case VSL_STATUS_PAUSED:
 		return vsl_err_make(err, 0, "container `%s` is paused: cannot exec in a paused "
 				    "container (resume it first)", id);
