@@ -39,7 +39,7 @@ $(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
 # Unit tests (cmocka, ASan+UBSan).
-RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail
+RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail test_oci_process
 UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
 $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
 		$(RT_SAN_LIB) $(RT_NUMA_SAN_LIB) $(COMMON_SAN_LIB)
@@ -50,6 +50,14 @@ $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/un
 FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_oci_config
 $(BUILD)/tests/fuzz/fuzz_oci_config: tests/fuzz/fuzz_oci_config.c runtime/src/oci_config.c \
 		$(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iruntime/src \
+		-o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
+
+# libFuzzer target for the exec --process parser.
+FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_oci_process
+$(BUILD)/tests/fuzz/fuzz_oci_process: tests/fuzz/fuzz_oci_process.c runtime/src/oci_process.c \
+		runtime/src/oci_config.c $(COMMON_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iruntime/src \
 		-o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
