@@ -5,7 +5,9 @@
 # load_compute_driver, flavor -> spec, errors, Glance import, inventory,
 # vhost-user VIFs, a flavor with too many dedicated cores. VM: an instance
 # with dedicated vCPUs on 2M hugepages through spawn, pause, power off/on,
-# reboot and destroy, and an operator's VNF counted as reserved.
+# reboot and destroy, and an operator's VNF counted as reserved. OVS: a
+# vhost-user VIF with an OVS port profile plugged by os-vif into a private
+# OVS (ovsdb-server + ovs-vswitchd in a network namespace of its own).
 source "$VESSEL_TOP/tests/integration/agent_lib.inc"
 
 NOVA_PY=/usr/bin/python3
@@ -18,6 +20,8 @@ setup() {
 }
 teardown() {
 	agent_teardown
+	local f
+	for f in "$T"/ovs/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	if [ -n "${NOVA_HP:-}" ]; then "$VESSEL_TOP/scripts/hugepages" release >/dev/null || true; fi
 }
 
@@ -25,7 +29,7 @@ teardown() {
 nova_py() {
 	mk_busybox_archive "$T/busybox.tar" '["sh","-c","echo nova instance up; while :; do sleep 1; done"]' >/dev/null
 	( cd "$VESSEL_TOP/contrib/openstack/tests" &&
-	  VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar VESSEL_RUNTIME=$RUNTIME \
+	  VESSEL_NOVA_CONF=${NOVA_CONF:-} VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar VESSEL_RUNTIME=$RUNTIME VESSEL_OVSDB=${OVSDB:-} \
 		"$NOVA_PY" -m unittest -v "test_vessel_driver.$1" ) 2>&1
 }
 
@@ -41,4 +45,33 @@ test_nova_driver_microvms() {
 	NOVA_HP=1
 	agent_start || return 1
 	nova_py VM
+}
+
+# ovs_start: a private OVS in $T/ovs: ovsdb-server, and ovs-vswitchd (userspace
+# datapath, DPDK not initialised: no hugepages or PMD cores on this shared
+# host) in a network namespace of its own, so br-int's tap device never
+# appears on the host. os-vif waits for vswitchd to apply each transaction.
+ovs_start() {
+	local d=$T/ovs
+	mkdir -p "$d"
+	ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+	OVS_RUNDIR=$d ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" --pidfile="$d/ovsdb.pid" \
+		--unixctl="$d/ovsdb.ctl" --log-file="$d/ovsdb.log" --detach || return 1
+	ovs-vsctl --db="unix:$d/db.sock" --no-wait init || return 1
+	OVS_RUNDIR=$d unshare --net ovs-vswitchd "unix:$d/db.sock" --pidfile="$d/vswitchd.pid" \
+		--unixctl="$d/vswitchd.ctl" --log-file="$d/vswitchd.log" --detach || return 1
+	wait_until 30 ovs-vsctl --db="unix:$d/db.sock" --timeout=3 set Open_vSwitch . external_ids:vessel-test=up ||
+		{ cat "$d/vswitchd.log" >&2; fail "ovs-vswitchd not up"; return 1; }
+}
+
+test_nova_driver_ovs_vif() {
+	need_root
+	for b in ovsdb-server ovsdb-tool ovs-vsctl ovs-vswitchd unshare; do
+		command -v "$b" >/dev/null || skip "$b missing (openvswitch-switch-dpdk, util-linux)"
+	done
+	agent_start || return 1
+	ovs_start || return 1
+	NOVA_CONF=$T/nova.conf
+	printf '[os_vif_ovs]\novsdb_connection = unix:%s\novs_vsctl_timeout = 30\n' "$T/ovs/db.sock" >"$NOVA_CONF"
+	OVSDB=unix:$T/ovs/db.sock nova_py OVS
 }

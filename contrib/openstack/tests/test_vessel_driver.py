@@ -44,7 +44,8 @@ from nova.virt import fake as virt_fake  # noqa: E402
 import os_resource_classes as orc  # noqa: E402
 
 CONF = nova.conf.CONF
-CONF([], project='nova', default_config_files=[])
+CONF([], project='nova', default_config_files=[
+    f for f in [os.environ.get('VESSEL_NOVA_CONF')] if f])
 objects.register_all()
 
 from vessel import client as vclient  # noqa: E402
@@ -463,6 +464,47 @@ class VM(Base):
         self.assertEqual(inv0[orc.PCPU], inv1[orc.PCPU])
         self.assertEqual([], self.drv.list_instance_uuids())
         self.assertEqual([], self.drv.list_instances())
+
+
+def ovs_vsctl(*args):
+    return subprocess.run(['ovs-vsctl', '--db=' + os.environ['VESSEL_OVSDB'],
+                           '--no-wait'] + list(args), check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+class OVS(Base):
+    """A vhost-user VIF with an OVS port profile, plugged by os-vif's ovs
+    plugin into a private OVS (the shell test starts it and points
+    [os_vif_ovs] ovsdb_connection at it through nova.conf)."""
+
+    def test_ovs_vif_plugged_by_os_vif(self):
+        if not os.environ.get('VESSEL_OVSDB'):
+            self.skipTest('VESSEL_OVSDB not set')
+        inst = fake_instance.fake_instance_obj(self.ctx, flavor=flavor(),
+                                               uuid=str(uuid.uuid4()))
+        vif = vhostuser_vif(ovs=True)
+        nets = network_model.NetworkInfo([vif])
+        self.drv.plug_vifs(inst, nets)
+        name = ovs_vsctl('--bare', '--columns=name', 'find', 'Interface',
+                         'external_ids:iface-id=%s' % vif['id'])
+        self.assertTrue(name.startswith('vhu'), 'no OVS port for the VIF')
+        self.assertIn(name, ovs_vsctl('list-ports', 'br-int').split())
+        # OVS is the vhost-user client of QEMU's socket (mode server)
+        self.assertEqual('dpdkvhostuserclient',
+                         ovs_vsctl('get', 'Interface', name, 'type'))
+        self.assertEqual('"/run/vessel/vhost/vhu-test.sock"', ovs_vsctl(
+            'get', 'Interface', name, 'options:vhost-server-path'))
+        self.assertEqual('"%s"' % inst.uuid, ovs_vsctl(
+            'get', 'Interface', name, 'external_ids:vm-uuid'))
+        self.assertEqual('"52:54:00:aa:bb:01"', ovs_vsctl(
+            'get', 'Interface', name, 'external_ids:attached-mac'))
+        self.assertEqual('netdev', ovs_vsctl('get', 'Bridge', 'br-int',
+                                             'datapath_type'))
+        # no vessel-dp bridge domain for it
+        self.assertEqual([], self.api.request('GET',
+                                              '/v1/networks')['networks'])
+        self.drv.unplug_vifs(inst, nets)
+        self.assertNotIn(name, ovs_vsctl('list-ports', 'br-int').split())
 
 
 if __name__ == '__main__':
