@@ -42,6 +42,16 @@ $(BUILD)/tests/unit/test_agent_image: $(BUILD)/san/tests/unit/test_agent_image.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(shell $(PKG_CONFIG) --libs libarchive gnutls jansson)
 
+# The orchestrator protocol's pure parts: Ack decoder, outbox merge, the
+# receiver's report decoder and JSON rendering.
+$(BUILD)/san/tests/unit/test_agent_report.o: EXTRA_CFLAGS_tests += -Iorchestrator-agent/receiver
+UNIT_TESTS += $(BUILD)/tests/unit/test_agent_report
+$(BUILD)/tests/unit/test_agent_report: $(BUILD)/san/tests/unit/test_agent_report.o \
+		$(BUILD)/san/orchestrator-agent/src/report_proto.o $(BUILD)/san/orchestrator-agent/receiver/report_decode.o \
+		$(BUILD)/san/orchestrator-agent/receiver/pb_json.o $(BUILD)/san/$(BUILD)/gen/vessel.pb-c.o $(COMMON_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(shell $(PKG_CONFIG) --libs libprotobuf-c jansson)
+
 # libFuzzer targets: the request parser and the image-archive reader.
 FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_agent_spec $(BUILD)/tests/fuzz/fuzz_agent_image
 $(BUILD)/tests/fuzz/fuzz_agent_spec: tests/fuzz/fuzz_agent_spec.c orchestrator-agent/src/spec.c common/src/cleanup.c

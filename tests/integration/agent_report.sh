@@ -7,7 +7,7 @@
 # come from network create/delete (no VM needed) except in the lifecycle test,
 # which runs a real microVM.
 source "$VESSEL_TOP/tests/integration/agent_lib.inc"
-RECV=$VESSEL_BUILD/bin/vessel-orch-receiver
+RECV=${VESSEL_ORCH_RECEIVER:-$VESSEL_BUILD/bin/vessel-orch-receiver}
 RTIMEOUT=${VESSEL_REPORT_TIMEOUT:-60} # seconds to wait for deliveries (slow shared host)
 
 setup() {
