@@ -248,3 +248,31 @@ test_report_tls_with_ca_and_token() {
 	[ "$(jq '.reports | length' <<<"$d")" -ge 2 ] || fail "reports over TLS: $d" || return 1
 	check_integrity
 }
+
+# The inventory's dataplane part against a real vessel-dp: a net_tap port in
+# a bridge receives frames sent from its netns; the reported counters follow
+# the switch's own, and a dead dataplane is reported as down, not skipped.
+test_report_dataplane_ports_and_counters() {
+	source "$VESSEL_TOP/tests/integration/dataplane_lib.inc"
+	dp_setup
+	dp_start || return 1
+	ctl bridge.add name=br0 >/dev/null || fail "bridge.add" || return 1
+	tap_port pa bridge=br0 || fail "tap port" || return 1
+	recv_start || return 1
+	agent_report --dp-socket "$T/dp.sock" || return 1
+	pkt_send pa 02:00:00:00:00:02 02:00:00:00:00:01 count=7 || fail "pkt_send" || return 1
+	local have; have=$(dpstat pa rx_packets)
+	[ "$have" -ge 7 ] || fail "switch counted $have frames" || return 1
+	port() { dump | jq -c '[.reports[].report | select(.snapshot)] | last | .inventory.dataplane as $d
+		| {up: $d.up, p: [$d.ports[] | select(.name == "pa")][0]}'; }
+	wait_until "$RTIMEOUT" bash -c "$(declare -f port dump); RECV=$RECV T=$T; port | jq -e '.p.counters.rx_packets >= $have'" ||
+		fail "reported port: $(port)" || return 1
+	local p; p=$(port)
+	local link; link=$(ctlj port.list | jq -r '.[] | select(.name == "pa") | .link')
+	assert_eq "true ethdev br0 $link" "$(jq -r '"\(.up) \(.p.type) \(.p.bridge) \(.p.link)"' <<<"$p")" "reported port" || return 1
+	[ "$(jq '.p.counters.rx_packets' <<<"$p")" -le "$(dpstat pa rx_packets)" ] || fail "reported more than the switch counted" || return 1
+	kill -9 "$DP_PID"; wait "$DP_PID" 2>/dev/null
+	wait_until "$RTIMEOUT" bash -c "$(declare -f dump); RECV=$RECV T=$T; dump | jq -e '[.reports[].report | select(.snapshot)] | last | .inventory.dataplane | (.up == false) and (.error | length > 0)'" ||
+		fail "dead dataplane not reported as down" || return 1
+	check_integrity
+}
