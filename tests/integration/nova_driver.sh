@@ -5,7 +5,8 @@
 # load_compute_driver, flavor -> spec, errors, Glance import, inventory,
 # vhost-user VIFs, a flavor with too many dedicated cores. VM: an instance
 # with dedicated vCPUs on 2M hugepages through spawn, pause, power off/on,
-# reboot and destroy, and an operator's VNF counted as reserved. OVS: a
+# reboot and destroy, and an operator's VNF counted as reserved. TCP: the
+# driver on vesseld's TCP listener with the token from [vessel] token_file. OVS: a
 # vhost-user VIF with an OVS port profile plugged by os-vif into a private
 # OVS (ovsdb-server + ovs-vswitchd in a network namespace of its own).
 source "$VESSEL_TOP/tests/integration/agent_lib.inc"
@@ -26,11 +27,18 @@ teardown() {
 }
 
 # nova_py CLASS: runs one test class of the driver's tests against $SOCK.
+# A Python test that skipped fails the shell test (a skip is not a pass).
 nova_py() {
 	mk_busybox_archive "$T/busybox.tar" '["sh","-c","echo nova instance up; while :; do sleep 1; done"]' >/dev/null
+	local rc
 	( cd "$VESSEL_TOP/contrib/openstack/tests" &&
-	  VESSEL_NOVA_CONF=${NOVA_CONF:-} VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar VESSEL_RUNTIME=$RUNTIME VESSEL_OVSDB=${OVSDB:-} \
-		"$NOVA_PY" -m unittest -v "test_vessel_driver.$1" ) 2>&1
+	  VESSEL_NOVA_CONF=${NOVA_CONF:-} VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar \
+		VESSEL_RUNTIME=$RUNTIME VESSEL_OVSDB=${OVSDB:-} VESSEL_TCP_URL=${TCP_URL:-} VESSEL_TOKEN_FILE=$T/token \
+		"$NOVA_PY" -m unittest -v "test_vessel_driver.$1" ) >"$T/py.out" 2>&1
+	rc=$?
+	cat "$T/py.out"
+	[ "$rc" -eq 0 ] || return "$rc"
+	! grep -q ' \.\.\. skipped' "$T/py.out" || fail "a Python test skipped"
 }
 
 test_nova_driver_api() {
@@ -74,4 +82,11 @@ test_nova_driver_ovs_vif() {
 	NOVA_CONF=$T/nova.conf
 	printf '[os_vif_ovs]\novsdb_connection = unix:%s\novs_vsctl_timeout = 30\n' "$T/ovs/db.sock" >"$NOVA_CONF"
 	OVSDB=unix:$T/ovs/db.sock nova_py OVS
+}
+
+test_nova_driver_tcp_token() {
+	local port=$((20000 + RANDOM % 20000))
+	head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/token"
+	agent_start --listen-tcp "127.0.0.1:$port" --token-file "$T/token" || return 1
+	TCP_URL=http://127.0.0.1:$port nova_py TCP
 }

@@ -466,6 +466,43 @@ class VM(Base):
         self.assertEqual([], self.drv.list_instances())
 
 
+class TCP(unittest.TestCase):
+    """vesseld on 127.0.0.1 with a bearer token (VESSEL_TCP_URL,
+    VESSEL_TOKEN_FILE), as [vessel] api_url/token_file configure it."""
+
+    def setUp(self):
+        if not os.environ.get('VESSEL_TCP_URL'):
+            self.skipTest('VESSEL_TCP_URL not set')
+        CONF.set_override('api_url', os.environ['VESSEL_TCP_URL'],
+                          group='vessel')
+        self.addCleanup(CONF.clear_override, 'api_url', group='vessel')
+        self.addCleanup(CONF.clear_override, 'token_file', group='vessel')
+
+    def test_token_from_token_file(self):
+        CONF.set_override('token_file', os.environ['VESSEL_TOKEN_FILE'],
+                          group='vessel')
+        drv = vdriver.VesselDriver(virt_fake.FakeVirtAPI())
+        drv.init_host(CONF.host)
+        self.assertEqual([], drv.list_instances())
+        pt = provider_tree.ProviderTree()
+        node = drv.get_available_nodes()[0]
+        pt.new_root(node, str(uuid.uuid4()))
+        drv.update_provider_tree(pt, node)
+        self.assertIn(orc.MEMORY_MB, pt.data(node).inventory)
+
+    def test_wrong_or_missing_token(self):
+        bad = os.path.join(T, 'bad-token')
+        with open(bad, 'w') as f:
+            f.write('not-the-token-0123456789\n')
+        for token_file in (bad, None):
+            CONF.set_override('token_file', token_file, group='vessel')
+            drv = vdriver.VesselDriver(virt_fake.FakeVirtAPI())
+            with self.assertRaises(exception.HypervisorUnavailable):
+                drv.init_host(CONF.host)
+            with self.assertRaises(exception.HypervisorUnavailable):
+                drv.list_instance_uuids()
+
+
 def ovs_vsctl(*args):
     return subprocess.run(['ovs-vsctl', '--db=' + os.environ['VESSEL_OVSDB'],
                            '--no-wait'] + list(args), check=True,

@@ -87,6 +87,10 @@ def _nova_error(e, instance=None, action=None):
         return exception.HypervisorUnavailable()
     if not isinstance(e, vclient.VesselAPIError):
         return exception.InternalError(err=str(e))
+    if e.status in (401, 403):
+        # a token vesseld refuses makes the node unusable, as a dead socket
+        LOG.error('vessel: %s (check [vessel] token_file)', e)
+        return exception.HypervisorUnavailable()
     if e.status == 404 and uuid:
         return exception.InstanceNotFound(instance_id=uuid)
     if e.code == 'insufficient_resources':
