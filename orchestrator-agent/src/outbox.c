@@ -304,3 +304,54 @@ int vsl_outbox_compact(struct vsl_agent *a, long max, struct vsl_err **err)
 			 "events kept", count, max, got, r);
 	return r;
 }
+
+int vsl_outbox_renumber(struct vsl_agent *a, uint64_t first, uint64_t *last, struct vsl_err **err)
+{
+	long got = 0;
+	int r = -1;
+	pthread_mutex_lock(&a->db_lock);
+	long n = 0;
+	{
+		cleanup_stmt sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(a->db, "SELECT COUNT(*) FROM report_outbox", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			n = (long)sqlite3_column_int64(st, 0);
+	}
+	struct queued *q = n ? load_oldest(a, n, &got, err) : NULL;
+	uint64_t seq = first - 1;
+	if (n && !q)
+		goto out;
+	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		sql_err(a, err, "begin");
+		goto out;
+	}
+	for (long i = 0; i < got; i++) {
+		cleanup_stmt sqlite3_stmt *st = NULL;
+		cleanup_free uint8_t *buf = NULL;
+		size_t len = 0;
+		if (vsl_report_resequence(&q[i].b, ++seq, &buf, &len, err) < 0 ||
+		    sqlite3_prepare_v2(a->db, "UPDATE report_outbox SET seq = ?, payload = ? WHERE seq = ?", -1, &st,
+				       NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		sqlite3_bind_blob(st, 2, buf, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)q[i].seq);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto rollback;
+	}
+	if (state_set_u64(a, "last_seq", seq, err) < 0 || sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	*last = seq;
+	r = 0;
+	goto out;
+rollback:
+	if (!err || !*err)
+		sql_err(a, err, "renumber");
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	for (long i = 0; q && i < got; i++)
+		free((void *)q[i].b.data);
+	free(q);
+	pthread_mutex_unlock(&a->db_lock);
+	return r;
+}

@@ -207,6 +207,23 @@ static int drain(struct vsl_reporter *rp)
 		if (got <= 0)
 			return got;
 		int r = post(rp, data, len, &highest, &err);
+		if (r == 0 && highest > rp->last_seq) {
+			/* The orchestrator holds numbers we never gave: this node's
+			 * database was reset (with --node-id kept). It took our reports
+			 * for duplicates; give them numbers after its highest and resend. */
+			uint64_t last = 0;
+			if (vsl_outbox_renumber(rp->a, highest + 1, &last, &err) < 0) {
+				vsl_warn("report outbox: %s", err->msg);
+				return -1;
+			}
+			vsl_warn("orchestrator `%s` already holds sequence %" PRIu64 " of node `%s`, beyond this node's %" PRIu64
+				 " (database reset?): queued reports renumbered from %" PRIu64, rp->a->cfg.orch_url, highest,
+				 rp->node_id, rp->last_seq, highest + 1);
+			pthread_mutex_lock(&rp->lock);
+			rp->last_seq = last ? last : highest;
+			pthread_mutex_unlock(&rp->lock);
+			continue;
+		}
 		if (r == 0 && vsl_outbox_ack(rp->a, highest, &err) >= 0 && highest < seq)
 			r = vsl_err_make(&err, 0, "orchestrator `%s` acknowledged up to %" PRIu64 ", not report %" PRIu64,
 					 rp->a->cfg.orch_url, highest, seq);

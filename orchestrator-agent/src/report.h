@@ -40,6 +40,10 @@ struct vsl_report_blob {
 int vsl_report_merge(const struct vsl_report_blob *in, size_t n, uint8_t **out, size_t *out_len,
 		     unsigned *dropped, struct vsl_err **err);
 
+/* Re-encodes a queued report with sequence (and first_sequence) = seq. */
+int vsl_report_resequence(const struct vsl_report_blob *in, uint64_t seq, uint8_t **out, size_t *out_len,
+			  struct vsl_err **err);
+
 /* ---- report_build.c ---- */
 
 /* A report under construction: the protobuf plus the memory it points to. */
@@ -80,6 +84,11 @@ uint64_t vsl_outbox_compacted(struct vsl_agent *a);
  * outbox never holds more than max. Returns snapshots dropped (>= 0) or -1
  * with *err. */
 int vsl_outbox_compact(struct vsl_agent *a, long max, struct vsl_err **err);
+
+/* Gives every queued report a new sequence number from first on, in order
+ * (the orchestrator already holds our old numbers: this node's database was
+ * reset). *last gets the last number given. Returns 0 or -1 with *err. */
+int vsl_outbox_renumber(struct vsl_agent *a, uint64_t first, uint64_t *last, struct vsl_err **err);
 
 /* ---- report.c ---- */
 

@@ -77,3 +77,18 @@ out:
 	free(reps);
 	return r;
 }
+
+int vsl_report_resequence(const struct vsl_report_blob *in, uint64_t seq, uint8_t **out, size_t *out_len,
+			  struct vsl_err **err)
+{
+	Vessel__NodeReport *r = vessel__node_report__unpack(NULL, in->len, in->data);
+	if (!r)
+		return vsl_err_make(err, 0, "queued report does not decode");
+	r->sequence = seq;
+	r->first_sequence = seq;
+	*out_len = vessel__node_report__get_packed_size(r);
+	*out = xmalloc(*out_len ? *out_len : 1);
+	vessel__node_report__pack(r, *out);
+	vessel__node_report__free_unpacked(r, NULL);
+	return 0;
+}

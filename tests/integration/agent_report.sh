@@ -276,3 +276,29 @@ test_report_dataplane_ports_and_counters() {
 		fail "dead dataplane not reported as down" || return 1
 	check_integrity
 }
+
+# The node's database is lost but its --node-id is kept: the orchestrator
+# holds higher sequence numbers than the fresh database. The agent renumbers
+# its queue after the orchestrator's highest instead of having every new
+# report dropped as a duplicate.
+test_report_database_reset_renumbers() {
+	recv_start || return 1
+	agent_report --node-id edge-reset || return 1
+	api_json POST /v1/networks '{"name":"before","type":"bridge"}'
+	wait_until "$RTIMEOUT" metric_ge vessel_report_acked_sequence 5 || fail "reports not acknowledged" || return 1
+	agent_stop
+	local high; high=$(dump | jq '.nodes[0].highest_seq')
+	rm -rf "$T/state"
+	agent_report --node-id edge-reset || return 1
+	api_json POST /v1/networks '{"name":"after","type":"bridge"}'
+	wait_until "$RTIMEOUT" bash -c "$(declare -f dump); RECV=$RECV T=$T; dump | jq -e '[.reports[].report.events[] | select(.object_id == \"after\")] | length == 1'" ||
+		fail "reports after the reset dropped as duplicates: $(dump | jq -c '.nodes')" || return 1
+	wait_delivered || return 1
+	local d; d=$(dump)
+	assert_eq 2 "$(jq '.nodes[0].registrations' <<<"$d")" "registration after the reset stored" || return 1
+	assert_eq 0 "$(jq '.nodes[0].gaps' <<<"$d")" "gaps" || return 1
+	jq -e '[.reports[].sequence] as $s
+		| ($s == ($s | sort)) and ($s | unique | length) == ($s | length)' <<<"$d" >/dev/null ||
+		fail "sequences not increasing in arrival order" || return 1
+	assert_contains "$(cat "$T/vesseld.log")" "renumbered from $((high + 1))"
+}
