@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "jail.h"
 #include "shim.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
@@ -179,6 +180,11 @@ int main(int argc, char **argv)
 		if (s.sync_fd < 0 || dprintf(s.sync_fd, "error %s\n", err->msg) < 0)
 			vsl_state_remove_dir(s.root, s.id, NULL); /* nobody else will */
 		return 1;
+	}
+	/* booted: from here on the shim parses what an untrusted guest sends */
+	if (vsl_jail_enabled() && vsl_jail_shim_drop(&err) < 0) {
+		vsl_warn("container `%s`: %s", s.id, err->msg);
+		vsl_err_freep(&err);
 	}
 	if (s.cfg->terminal && s.console_socket == NULL) {
 		/* the guest pty does the line discipline; a host tty passes bytes */

@@ -76,6 +76,16 @@ void vsl_jail_destroy(struct vsl_jail *j);
 
 uid_t vsl_jail_uid(const struct vsl_jail *j);
 
+/* The capabilities a booted shim keeps (VSL_JAIL_SHIM_CAPS): CAP_CHOWN,
+ * CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER (the jailed QEMU's files),
+ * CAP_KILL (QEMU runs under another uid), CAP_SYS_NICE (its threads'
+ * affinity). Everything else leaves the bounding, permitted, effective and
+ * inheritable sets, and no_new_privs is set: a shim compromised through the
+ * control channel cannot mount, load modules, trace, change uid or reach the
+ * network stack's admin side. */
+#define VSL_JAIL_SHIM_CAPS 0x80002fULL
+int vsl_jail_shim_drop(struct vsl_err **err);
+
 /* Removes what a jail leaves when its shim was killed before it could clean
  * up (cgroup directories of this state directory). Best effort. */
 void vsl_jail_cleanup(const char *state_dir, const char *id);

@@ -147,3 +147,29 @@ int vsl_jail_enter(const struct vsl_jail *j)
 			return fail("pass a socket to QEMU", NULL);
 	return 0;
 }
+
+int vsl_jail_shim_drop(struct vsl_err **err)
+{
+	unsigned long long keep = VSL_JAIL_SHIM_CAPS;
+	int last = 63;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = 63;
+		fclose(f);
+	}
+	for (int c = 0; c <= last && c < 64; c++)
+		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return vsl_err_make(err, errno, "shim: drop capability %d from the bounding set", c);
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	data[0].permitted = data[0].effective = (__u32)keep;
+	data[1].permitted = data[1].effective = (__u32)(keep >> 32);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return vsl_err_make(err, errno, "shim: reduce capabilities");
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return vsl_err_make(err, errno, "shim: no_new_privs");
+	return 0;
+}

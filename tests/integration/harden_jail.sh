@@ -78,6 +78,12 @@ test_qemu_is_unprivileged_seccomp_and_jailed() {
 	fi
 	assert_eq $(( 512 << 20 )) "$mem" "memory limit" || return 1
 	assert_eq 256 "$pids" "pids limit" || return 1
+	# the booted shim keeps only what it needs (chown, dac_*, fowner, kill, sys_nice)
+	local shim; shim=$(cat "$T/pid-hj1")
+	for c in CapPrm CapEff CapBnd; do
+		assert_eq 000000000080002f "$(status_field "$shim" $c)" "$c of the shim" || return 1
+	done
+	assert_eq 1 "$(status_field "$shim" NoNewPrivs)" "shim no_new_privs" || return 1
 	# the workload still runs and the container still dies cleanly
 	rt start hj1 || return 1
 	assert_eq running "$(status_of hj1)" "status after start" || return 1
