@@ -85,6 +85,16 @@ int vsl_state_create_dir(const char *root, const char *id, struct vsl_err **err)
 		return -1;
 	if (mkdir_p(root, 0711, err) < 0)
 		return vsl_err_wrap(err, "runtime root");
+	/* whoever can write the root can plant <id> as a symlink for us to
+	 * write through: only its owner (us) may */
+	struct stat st;
+	if (stat(root, &st) < 0)
+		return vsl_err_make(err, errno, "runtime root `%s`", root);
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return vsl_err_make(err, 0, "runtime root `%s` (owner uid %u, mode %04o) is writable "
+				    "by others: chown it to uid %u and chmod go-w", root,
+				    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+				    (unsigned)geteuid());
 	cleanup_free char *dir = vsl_state_dir(root, id);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
@@ -98,9 +108,16 @@ int vsl_state_create_dir(const char *root, const char *id, struct vsl_err **err)
 int vsl_state_remove_dir(const char *root, const char *id, struct vsl_err **err)
 {
 	cleanup_free char *dir = vsl_state_dir(root, id);
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : vsl_err_make(err, errno, "open `%s`", dir);
+	if (vsl_state_validate_id(id, err) < 0)
+		return -1;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); /* never a symlink */
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return e == ENOENT ? 0 : vsl_err_make(err, e, "open `%s`", dir);
+	}
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(d)) != NULL) {

@@ -133,3 +133,19 @@ test_hardening_opt_out() {
 	rt delete --force hjoff || return 1
 	assert_no_leftovers
 }
+
+test_runtime_dirs_refuse_symlink_and_open_root_tricks() {
+	# a root others can write is refused before anything is created
+	mkdir -m 0777 "$T/open"
+	"$RT_BIN" --root "$T/open" create --bundle "$RT_BUNDLE_SRC" o1 </dev/null >/dev/null 2>"$T/err" &&
+		{ fail "create under a world-writable root succeeded"; return 1; }
+	assert_contains "$(cat "$T/err")" "is writable by others" || return 1
+	[ -z "$(ls -A "$T/open")" ] || { fail "something was created: $(ls -A "$T/open")"; return 1; }
+	# a state directory that is a symlink is never followed by delete
+	mkdir -p "$ROOT" "$T/victim"
+	echo keep >"$T/victim/state.json"
+	ln -s "$T/victim" "$ROOT/evil"
+	rt delete --force evil >/dev/null 2>&1
+	assert_eq keep "$(cat "$T/victim/state.json" 2>/dev/null)" "file behind a symlinked state dir" || return 1
+	rm -f "$ROOT/evil"
+}
