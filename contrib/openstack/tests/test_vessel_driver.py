@@ -41,6 +41,7 @@ from nova import objects  # noqa: E402
 from nova.tests.unit import fake_instance  # noqa: E402
 from nova.virt import driver as virt_driver  # noqa: E402
 from nova.virt import fake as virt_fake  # noqa: E402
+from nova.virt import hardware  # noqa: E402
 import os_resource_classes as orc  # noqa: E402
 
 CONF = nova.conf.CONF
@@ -307,6 +308,35 @@ class NoVM(Base):
                           res['memory_mb_used']))
         self.assertEqual('vessel', res['hypervisor_type'])
 
+    def test_numa_topology_fits_like_libvirt(self):
+        # Nova's own fitting (NUMATopologyFilter, compute claims) on the
+        # topology the driver reports
+        node = self.api.node()
+        res = self.drv.get_available_resource(self.nodename)
+        topo = objects.NUMATopology.obj_from_db_obj(res['numa_topology'])
+        self.assertEqual([n['id'] for n in node['numa_nodes']],
+                         [c.id for c in topo.cells])
+        pcpus = set().union(*(c.pcpuset for c in topo.cells))
+        self.assertEqual(node['capacity']['pcpus'], len(pcpus))
+        hk = hardware.parse_cpu_spec(node['housekeeping_cpus'])
+        self.assertFalse(pcpus & hk, 'housekeeping CPUs offered for pinning')
+
+        def fit(vcpus, **specs):
+            constraints = hardware.numa_get_constraints(
+                flavor(vcpus, 128, **specs), image_meta())
+            return hardware.numa_fit_instance_to_host(topo, constraints)
+
+        fitted = fit(1, **{'hw:cpu_policy': 'dedicated'})
+        self.assertIsNotNone(fitted)
+        self.assertLessEqual(set(fitted.cells[0].cpu_pinning.values()),
+                             pcpus)
+        self.assertIsNone(fit(len(pcpus) + 1, **{'hw:cpu_policy':
+                                                 'dedicated'}))
+        # no 1G pages on the node: a flavor asking for them does not fit
+        if not any(p.size_kb == 1048576 and p.total
+                   for c in topo.cells for p in c.mempages):
+            self.assertIsNone(fit(1, **{'hw:mem_page_size': '1GB'}))
+
     def test_vhostuser_vifs_plug_unplug(self):
         inst = fake_instance.fake_instance_obj(self.ctx, flavor=flavor())
         a, b = vhostuser_vif(), vhostuser_vif()
@@ -413,6 +443,12 @@ class VM(Base):
         self.assertEqual(('dedicated', '2M'), (vnf['spec']['cpu_policy'],
                                                vnf['spec']['hugepage_size']))
         pid = self.assert_pinned_on_hugepages(inst, 128)
+        # the reported topology has the 2M pages Nova's fitting needs
+        topo = objects.NUMATopology.obj_from_db_obj(
+            self.drv.get_available_resource(self.nodename)['numa_topology'])
+        fitted = hardware.numa_fit_instance_to_host(
+            topo, hardware.numa_get_constraints(fl, image_meta()))
+        self.assertEqual(2048, fitted.cells[0].pagesize)
         # Nova's instance is an allocation, not a reservation
         self.assertEqual(inv0, self.inventory())
         res = self.drv.get_available_resource(self.nodename)

@@ -40,6 +40,7 @@ from nova.compute import power_state
 from nova import conf as nova_conf
 from nova import exception
 from nova.network import os_vif_util
+from nova import objects
 from nova.objects import fields as obj_fields
 from nova.virt import driver
 from nova.virt import hardware
@@ -202,8 +203,50 @@ class VesselDriver(driver.ComputeDriver):
             'supported_instances': [(obj_fields.Architecture.X86_64,
                                      obj_fields.HVType.QEMU,
                                      obj_fields.VMMode.HVM)],
-            'numa_topology': None,
+            'numa_topology': self._numa_topology(node)._to_json(),
         }
+
+    @staticmethod
+    def _numa_topology(node):
+        """The host NUMA topology Nova's scheduler (NUMATopologyFilter) and
+        claims fit instances onto, from GET /v1/node.
+
+        As the libvirt driver, it reports capacity and no usage (the
+        resource tracker adds its instances' usage). ``pcpuset``: CPUs
+        libvesselnuma may dedicate (not housekeeping or dataplane);
+        ``cpuset``: CPUs shared vCPUs may use (not dataplane). They overlap,
+        because vesseld takes dedicated cores out of the shared set only
+        when it hands them out. Small pages: the memory not in hugepages.
+        """
+        def cpus(text):
+            return hardware.parse_cpu_spec(text) if text else set()
+
+        reserved = cpus(node.get('dataplane_cpus'))
+        housekeeping = cpus(node.get('housekeeping_cpus'))
+        cells = []
+        for n in node['numa_nodes']:
+            mine = cpus(n['cpus'])
+            mempages, huge_kb = [], 0
+            for size, info in sorted(n.get('hugepages', {}).items()):
+                if size in _PAGE_KB:
+                    mempages.append(objects.NUMAPagesTopology(
+                        size_kb=_PAGE_KB[size], total=info['total'], used=0,
+                        reserved=0))
+                    huge_kb += _PAGE_KB[size] * info['total']
+            small = max(0, n['memory_total_mb'] * 1024 - huge_kb) // 4
+            mempages.insert(0, objects.NUMAPagesTopology(
+                size_kb=4, total=small, used=0, reserved=0))
+            cells.append(objects.NUMACell(
+                id=n['id'], socket=None, cpuset=mine - reserved,
+                pcpuset=mine - reserved - housekeeping,
+                memory=n['memory_total_mb'], cpu_usage=0, memory_usage=0,
+                pinned_cpus=set(),
+                # vesseld does not report SMT siblings: one thread per core
+                siblings=[{c} for c in sorted(mine - reserved)],
+                mempages=mempages,
+                network_metadata=objects.NetworkMetadata(physnets=set(),
+                                                         tunneled=False)))
+        return objects.NUMATopology(cells=cells)
 
     def update_provider_tree(self, provider_tree, nodename,
                              allocations=None):
