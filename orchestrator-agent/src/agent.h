@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vessel/dp_client.h"
 #include "vessel/err.h"
 
 struct vsl_agent_config {
@@ -126,10 +127,7 @@ int vsl_reconcile_start(struct vsl_agent *a, pthread_t *th, struct vsl_err **err
 void vsl_reconcile_kick(struct vsl_agent *a);
 void vsl_reconcile_once(struct vsl_agent *a, bool startup);
 
-/* ---- dpctl.c ---- */
-/* One JSON-RPC call to vessel-dp (params: a new reference, stolen; NULL: {}); returns the "result" (new reference) or
- * NULL with *err (the dataplane's message, naming the field). */
-json_t *vsl_dp_call(const char *sock, const char *method, json_t *params, struct vsl_err **err);
+/* vsl_dp_call (vessel-dp control client) lives in common/: vessel/dp_client.h */
 
 /* ---- procstat.c ---- */
 int vsl_proc_usage(int pid, double *cpu_seconds, long long *rss_bytes);

@@ -1,6 +1,4 @@
-/* A client for vessel-dp's control socket: one newline-terminated JSON-RPC
- * request per connection, one response line back. Short timeouts so a stuck
- * dataplane never stalls an API request for long. */
+/* vessel-dp control socket client: see vessel/dp_client.h. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -9,10 +7,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "vessel/cleanup.h"
+#include "vessel/dp_client.h"
 
-json_t *vsl_dp_call(const char *sock, const char *method, json_t *params, struct vsl_err **err)
+json_t *vsl_dp_call_ms(const char *sock, const char *method, json_t *params, int timeout_ms,
+		       struct vsl_err **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	static int next_id;
@@ -42,7 +41,7 @@ json_t *vsl_dp_call(const char *sock, const char *method, json_t *params, struct
 	size_t got = 0;
 	while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, 3000) <= 0) {
+		if (poll(&p, 1, timeout_ms) <= 0) {
 			vsl_err_make(err, ETIMEDOUT, "dataplane `%s`: no answer to %s", sock, method);
 			return NULL;
 		}
@@ -62,4 +61,9 @@ json_t *vsl_dp_call(const char *sock, const char *method, json_t *params, struct
 	}
 	json_decref(resp);
 	return res;
+}
+
+json_t *vsl_dp_call(const char *sock, const char *method, json_t *params, struct vsl_err **err)
+{
+	return vsl_dp_call_ms(sock, method, params, 3000, err);
 }
