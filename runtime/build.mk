@@ -4,9 +4,9 @@
 RT_PKGS      := jansson libprotobuf-c
 RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil -lnuma
 EXTRA_CFLAGS_runtime := -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/shim \
-	-Iruntime/numa/include \
+	-Iruntime/numa/include -Ivhost-user/include \
 	$(shell $(PKG_CONFIG) --cflags $(RT_PKGS) 2>/dev/null)
-EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/numa/include
+EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/numa/include -Ivhost-user/include
 
 GEN_HDRS += $(BUILD)/gen/control.pb-c.h
 RT_LIB_SRCS  := $(wildcard runtime/src/*.c) runtime/ctl/ctl_frame.c
@@ -39,7 +39,7 @@ $(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
 # Unit tests (cmocka, ASan+UBSan).
-RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail test_oci_process
+RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail test_oci_process test_oci_net
 UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
 $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
 		$(RT_SAN_LIB) $(RT_NUMA_SAN_LIB) $(COMMON_SAN_LIB)
@@ -60,4 +60,12 @@ $(BUILD)/tests/fuzz/fuzz_oci_process: tests/fuzz/fuzz_oci_process.c runtime/src/
 		runtime/src/oci_config.c $(COMMON_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iruntime/src \
+		-o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
+
+# libFuzzer target for the org.vessel.net.N NIC parser.
+FUZZ_TARGETS += $(BUILD)/tests/fuzz/fuzz_oci_net
+$(BUILD)/tests/fuzz/fuzz_oci_net: tests/fuzz/fuzz_oci_net.c runtime/src/oci_net.c runtime/src/oci_config.c \
+		$(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon/include -Iruntime/src -Ivhost-user/include \
 		-o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)

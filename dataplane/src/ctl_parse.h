@@ -25,7 +25,7 @@
 
 #include "classify.h"
 
-#define VSL_DP_NAME_MAX 31
+#define VSL_DP_NAME_MAX 79 /* a VNF port "<id>.<ifname>": 63 + 1 + 15 (vhost_path.h, IFNAMSIZ) */
 #define VSL_DP_PATH_MAX 107
 #define VSL_DP_DEVARGS_MAX 255
 

@@ -269,7 +269,8 @@ static json_t *bundle_config(struct vsl_agent *a, const char *id, json_t *spec, 
 		free(nd);
 		json_decref(net);
 	}
-	(void)a;
+	if (a->cfg.dp_socket) /* the runtime adds the NICs' ports there (docs/annotations.md) */
+		json_object_set_new(ann, "org.vessel.dataplane.socket", json_string(a->cfg.dp_socket));
 	json_t *mounts = json_array();
 	add_mount(mounts, "/proc", "proc", NULL);
 	add_mount(mounts, "/dev", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");

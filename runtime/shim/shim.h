@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "ctl_frame.h"
 #include "oci_config.h"
+#include "oci_net.h"
 #include "placement.h"
 #include "state.h"
 #include "vm.h"
@@ -31,6 +32,12 @@ struct shim {
 	enum vsl_accel accel; /* the one that booted */
 	char *place_dir;              /* placement.json directory */
 	struct vsl_place_plan *plan;  /* recorded by this shim; released if create fails */
+	struct vsl_nic *nics;         /* org.vessel.net.N (shim_net.c) */
+	size_t n_nics;
+	char *vhost_root;             /* absolute root of the vhost-user sockets */
+	struct vsl_vm_nic *vm_nics;   /* QEMU's side of nics */
+	char **nic_ids, **nic_socks;
+	bool nets_attached;           /* switch ports added; removed if create fails */
 	/* VM */
 	struct vsl_vm vm; /* vm.ops: the backend that runs it (backend.h) */
 	int ctl_fd;
@@ -48,6 +55,19 @@ struct shim {
 	int exit_status;
 	int guest_pid; /* the workload's pid in the guest, once started */
 };
+
+/* shim_net.c */
+struct shim_net_ifaces {
+	size_t n;
+	Vessel__Ctl__NetIf *ifs, **ifp;
+	Vessel__Ctl__Route **routes, ***routep;
+};
+int shim_net_parse(struct shim *s, struct vsl_err **err);
+int shim_net_attach(struct shim *s, struct vsl_err **err);
+void shim_net_detach(struct shim *s);
+void shim_net_free(struct shim *s);
+void shim_net_ifaces(struct shim *s, struct shim_net_ifaces *b);
+void shim_net_ifaces_free(struct shim_net_ifaces *b);
 
 /* shim_boot.c */
 int shim_place(struct shim *s, struct vsl_err **err);

@@ -139,6 +139,9 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		.mem_path = s->plan->mem_path,
 		.hugepage_kb = (unsigned)s->plan->hugepage_kb,
 		.prealloc = s->cfg->mem_prealloc,
+		.private_memory = !s->cfg->mem_shared,
+		.nics = s->vm_nics,
+		.n_nics = s->n_nics,
 	};
 	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
 		s->vm.ops->release(&s->vm);

@@ -93,10 +93,17 @@ int shim_send_create(struct shim *s, struct vsl_err **err)
 	cr.n_mounts = nm;
 	cr.mounts = mountp;
 	cr.process = &proc;
+	struct shim_net_ifaces nets;
+	shim_net_ifaces(s, &nets);
+	cr.n_interfaces = nets.n;
+	cr.interfaces = nets.ifp;
+	cr.n_sysctls = c->n_sysctls;
+	cr.sysctls = c->sysctls;
 	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
 	f.msg_case = VESSEL__CTL__FRAME__MSG_CREATE;
 	f.create = &cr;
 	int r = send_frame(s, &f, "Create", err);
+	shim_net_ifaces_free(&nets);
 	for (size_t i = 0; i < c->n_env; i++)
 		free(envs[i].name);
 	return r;

@@ -147,7 +147,8 @@ static int prepare(struct shim *s, struct vsl_err **err)
 		return -1;
 	s->vm.ops = &vsl_backend_qemu;
 	s->vm.name = s->id;
-	if (shim_place(s, err) < 0 || shim_boot(s, err) < 0)
+	if (shim_net_parse(s, err) < 0 || shim_place(s, err) < 0 || shim_net_attach(s, err) < 0 ||
+	    shim_boot(s, err) < 0)
 		return -1;
 	s->st->status = VSL_STATUS_CREATED;
 	s->st->pid = getpid();
@@ -176,6 +177,7 @@ int main(int argc, char **argv)
 	if (s.cfg == NULL && prepare(&s, &err) < 0) {
 		vsl_error("%s", err->msg);
 		shim_vm_kill(&s, 0);
+		shim_net_detach(&s);
 		shim_unplace(&s);
 		if (s.sync_fd < 0 || dprintf(s.sync_fd, "error %s\n", err->msg) < 0)
 			vsl_state_remove_dir(s.root, s.id, NULL); /* nobody else will */
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
 				  "removing it", s.id);
 			s.quitting = true;
 			shim_vm_kill(&s, 0);
+			shim_net_detach(&s);
 			shim_unplace(&s);
 			vsl_state_remove_dir(s.root, s.id, NULL);
 			return 1;
@@ -218,6 +221,7 @@ int main(int argc, char **argv)
 	free(s.kernel);
 	free(s.initramfs);
 	vsl_place_plan_destroy(s.plan);
+	shim_net_free(&s);
 	free(s.place_dir);
 	return status;
 }

@@ -2,12 +2,14 @@
  * shim; state and list read state.json; delete makes sure nothing of the
  * container remains (shim, QEMU, state directory). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "net_attach.h"
 #include "placement.h"
 #include "shim_client.h"
 #include "state.h"
@@ -114,6 +116,34 @@ static void release_placement(const struct vsl_runtime *rt, const char *id)
 			 e->msg, dir, id);
 }
 
+/* Removes the container's switch ports, found from the org.vessel.net.N
+ * annotations recorded in its state. Reported, not fatal: the container goes
+ * anyway, and a port left behind is named. */
+static void detach_nics(const struct vsl_runtime *rt, const struct vsl_state *st)
+{
+	struct vsl_nic *nics = NULL;
+	size_t n = 0;
+	char root[PATH_MAX];
+	cleanup_err struct vsl_err *e = NULL;
+	if (st->annotations == NULL || vsl_nics_parse_json(st->annotations, st->id, &nics, &n, &e) < 0 ||
+	    n == 0 || realpath(rt->root, root) == NULL) {
+		if (e != NULL)
+			vsl_warn("container `%s`: %s", st->id, e->msg);
+		vsl_nics_free(nics, n);
+		return;
+	}
+	const char *dp = json_string_value(json_object_get(st->annotations,
+							   "org.vessel.dataplane.socket"));
+	struct vsl_net_ctx c = {
+		.id = st->id, .vhost_root = root, .dp_socket = dp ? dp : VSL_DP_SOCKET_DEFAULT,
+		.ovs_db = json_string_value(json_object_get(st->annotations, "org.vessel.ovs.db")),
+		.nics = nics, .n = n,
+	};
+	if (vsl_net_detach(&c, &e) < 0)
+		vsl_warn("%s", e->msg);
+	vsl_nics_free(nics, n);
+}
+
 int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool force,
 			 struct vsl_err **err)
 {
@@ -142,6 +172,7 @@ int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool forc
 		kill(st->qemu_pid, SIGKILL);
 		wait_gone(st->qemu_pid, "qemu", 5000);
 	}
+	detach_nics(rt, st);
 	release_placement(rt, id);
 	return vsl_state_remove_dir(rt->root, id, err);
 }

@@ -295,6 +295,29 @@ static int parse_resources(json_t *root, struct vsl_oci_config *c, struct vsl_er
 	return get_str(cpu, "cpus", "linux.resources.cpu.cpus", NULL, &c->cpus, err);
 }
 
+/* linux.sysctl: an object of strings; the guest kernel applies them. */
+static int parse_sysctl(json_t *root, struct vsl_oci_config *c, struct vsl_err **err)
+{
+	json_t *lx = json_object_get(root, "linux");
+	json_t *obj = json_is_object(lx) ? json_object_get(lx, "sysctl") : NULL;
+	if (obj == NULL || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj))
+		return vsl_err_make(err, 0, CFG "linux.sysctl: expected an object of strings");
+	c->sysctls = xzalloc((json_object_size(obj) + 1) * sizeof(char *));
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+			return vsl_err_make(err, 0, CFG "linux.sysctl.%s: expected a string", key);
+		if (key[0] == '\0' || strchr(key, '/') != NULL || strstr(key, "..") != NULL ||
+		    strchr(key, '=') != NULL)
+			return vsl_err_make(err, 0, CFG "linux.sysctl: `%s` is not a sysctl name", key);
+		c->sysctls[c->n_sysctls++] = xasprintf("%s=%s", key, json_string_value(v));
+	}
+	return 0;
+}
+
 int vsl_oci_cpuset_count(const char *s)
 {
 	int count = 0;
@@ -405,6 +428,13 @@ static int parse_placement(struct vsl_oci_config *c, struct vsl_err **err)
 			return vsl_err_make(err, 0, CFG "annotations.org.vessel.hugepage_size: guest "
 					    "memory %u MiB is not a multiple of %s pages", c->memory_mb, v);
 	}
+	c->mem_shared = true;
+	if ((v = vsl_oci_config_annotation(c, "org.vessel.mem_share")) != NULL) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return vsl_err_make(err, 0, CFG "annotations.org.vessel.mem_share: `%s` is "
+					    "not `true` or `false`", v);
+		c->mem_shared = strcmp(v, "true") == 0;
+	}
 	if ((v = vsl_oci_config_annotation(c, "org.vessel.mem_prealloc")) != NULL) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			return vsl_err_make(err, 0, CFG "annotations.org.vessel.mem_prealloc: `%s` is "
@@ -434,7 +464,8 @@ int vsl_oci_config_parse(const char *text, size_t len, struct vsl_oci_config **o
 	    parse_process(root, c, err) < 0 || parse_root(root, c, err) < 0 ||
 	    get_str(root, "hostname", "hostname", "", &c->hostname, err) < 0 ||
 	    parse_mounts(root, c, err) < 0 || parse_annotations(root, c, err) < 0 ||
-	    parse_resources(root, c, err) < 0 || derive_size(c, err) < 0 ||
+	    parse_resources(root, c, err) < 0 || parse_sysctl(root, c, err) < 0 ||
+	    derive_size(c, err) < 0 ||
 	    parse_placement(c, err) < 0)
 		goto out;
 	if (strchr(c->hostname, '/') != NULL || strlen(c->hostname) > 64)
@@ -551,6 +582,7 @@ void vsl_oci_config_free(struct vsl_oci_config *c)
 	}
 	free(c->annotations);
 	free(c->cpus);
+	free_strv(c->sysctls, c->n_sysctls);
 	free(c);
 }
 

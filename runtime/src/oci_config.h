@@ -69,6 +69,9 @@ struct vsl_oci_config {
 	int numa_node;         /* org.vessel.numa_node, -1 for auto */
 	unsigned hugepage_kb;  /* org.vessel.hugepage_size: 0 (none), 2048 or 1048576 */
 	bool mem_prealloc;     /* org.vessel.mem_prealloc=true */
+	bool mem_shared;       /* org.vessel.mem_share (default true; vhost-user NICs need it) */
+	char **sysctls;        /* linux.sysctl as "key=value", applied by vessel-init */
+	size_t n_sysctls;
 	bool placement_asked;  /* any of cpu_policy/numa_node/hugepage_size given (not defaults) */
 };
 

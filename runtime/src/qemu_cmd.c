@@ -52,10 +52,11 @@ static void add_memory(struct argv_buf *a, const struct vsl_vm_spec *s)
 		snprintf(opts + len, sizeof(opts) - len, ",host-nodes=%d,policy=bind", s->numa_node);
 	add(a, "-object");
 	if (s->mem_path != NULL)
-		addf(a, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=on%s", s->memory_mb,
-		     s->mem_path, opts);
+		addf(a, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=%s%s", s->memory_mb,
+		     s->mem_path, s->private_memory ? "off" : "on", opts);
 	else
-		addf(a, "memory-backend-memfd,id=mem,size=%uM,share=on%s", s->memory_mb, opts);
+		addf(a, "memory-backend-memfd,id=mem,size=%uM,share=%s%s", s->memory_mb,
+		     s->private_memory ? "off" : "on", opts);
 	add(a, "-m");
 	addf(a, "%uM", s->memory_mb);
 }

@@ -46,7 +46,7 @@ unsigned vsl_host_tsc_khz(void);
 int vsl_images_locate(char **kernel, char **initramfs, struct vsl_err **err);
 bool vsl_images_need_acpi(const char *kernel);
 
-/* A NIC for later issues: a vhost-user-net device whose socket QEMU owns. */
+/* A guest NIC: a vhost-user-net device whose socket QEMU owns (server). */
 struct vsl_vm_nic {
 	const char *id;
 	const char *socket_path;
@@ -71,6 +71,7 @@ struct vsl_vm_spec {
 	const char *mem_path;     /* NULL: memfd; else a hugetlbfs directory */
 	unsigned hugepage_kb;     /* memfd only: non-zero gives hugetlb=on,hugetlbsize= */
 	bool prealloc;            /* fault all guest memory in at start */
+	bool private_memory;      /* share=off (org.vessel.mem_share=false; never with NICs) */
 	int numa_node;            /* -1: no binding; else host-nodes=N,policy=bind */
 	const struct vsl_vm_nic *nics;
 	size_t n_nics;

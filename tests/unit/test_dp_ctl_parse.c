@@ -160,7 +160,8 @@ static void test_bad_params_name_field(void **state)
 		{ "{\"type\":\"vhost\",\"path\":\"/x.sock\"}", "name" },
 		{ "{\"name\":\"a/b\",\"type\":\"vhost\",\"path\":\"/x.sock\"}", "name" },
 		{ "{\"name\":\"..\",\"type\":\"vhost\",\"path\":\"/x.sock\"}", "name" },
-		{ "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"type\":\"vhost\",\"path\":\"/x\"}", "name" },
+		/* 80 characters: one more than VSL_DP_NAME_MAX */
+		{ "{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"type\":\"vhost\",\"path\":\"/x\"}", "name" },
 		{ "{\"name\":1,\"type\":\"vhost\",\"path\":\"/x.sock\"}", "name" },
 		{ "{\"name\":\"p\"}", "type" },
 		{ "{\"name\":\"p\",\"type\":\"nic\"}", "type" },
