@@ -307,14 +307,21 @@ static int prep_sock_dir(struct vsl_jail *j, const char *dir, struct vsl_err **e
 	struct stat st;
 	const char *base = strrchr(dir, '/');
 	base = base ? base + 1 : dir;
+	if (strcmp(base, j->id) != 0)
+		return vsl_err_make(err, 0, "jail: socket directory `%s` is not this VNF's own "
+				    "(`.../%s`): QEMU cannot be given write access to it", dir, j->id);
+	if (lstat(dir, &st) < 0 && errno == ENOENT) { /* <root>/vhost/<id>: made here if first */
+		cleanup_free char *parent = strndup(dir, (size_t)(base - dir));
+		if (parent[0] != '\0' && mkdir(parent, 0711) < 0 && errno != EEXIST)
+			return vsl_err_make(err, errno, "jail: socket directory `%s`", parent);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return vsl_err_make(err, errno, "jail: socket directory `%s`", dir);
+	}
 	if (lstat(dir, &st) < 0)
 		return vsl_err_make(err, errno, "jail: socket directory `%s`", dir);
 	if (!S_ISDIR(st.st_mode))
 		return vsl_err_make(err, 0, "jail: socket directory `%s` is not a directory "
 				    "(a symlink?)", dir);
-	if (strcmp(base, j->id) != 0)
-		return vsl_err_make(err, 0, "jail: socket directory `%s` is not this VNF's own "
-				    "(`.../%s`): QEMU cannot be given write access to it", dir, j->id);
 	if (chown(dir, j->uid, j->gid) < 0 || chmod(dir, 0700) < 0)
 		return vsl_err_make(err, errno, "jail: give `%s` to uid %u", dir, (unsigned)j->uid);
 	j->sock_dirs = xrealloc(j->sock_dirs, (j->n_sock_dirs + 1) * sizeof(char *));
