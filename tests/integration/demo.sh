@@ -20,7 +20,7 @@ demo_need() {
 procs_using() {
 	local p
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$1" && echo "${p#/proc/}"
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$1" && echo "${p#/proc/}"
 	done
 	return 0
 }
