@@ -1,7 +1,7 @@
 # Runtime: libvessel (runtime/src), the vessel-runtime CLI (runtime/cli) and
 # vessel-shim (runtime/shim). The control-channel code is generated from
 # runtime/proto/control.proto by the top-level rule into $(BUILD)/gen.
-RT_PKGS      := jansson libprotobuf-c
+RT_PKGS      := jansson libprotobuf-c libvirt libvirt-qemu libxml-2.0
 RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil -lnuma
 EXTRA_CFLAGS_runtime := -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/shim \
 	-Iruntime/numa/include -Ivhost-user/include \

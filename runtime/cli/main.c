@@ -23,7 +23,7 @@ static const struct vsl_cli_cmd *const cmds[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vessel-runtime [--root DIR] [--log FILE] [--log-format text|json] "
-		   "[--debug] [--accel auto|kvm|tcg] COMMAND ...\n\ncommands:\n");
+		   "[--debug] [--accel auto|kvm|tcg] [--hypervisor qemu|libvirt] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i]->usage);
 	fprintf(f, "\nenvironment: VESSEL_ACCEL, VESSEL_LIB_DIR, VESSEL_IMAGES_DIR\n");
@@ -57,6 +57,7 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "systemd-cgroup", no_argument, NULL, 's' },
 		{ "accel", required_argument, NULL, 'a' },
+		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +86,14 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 			}
 			g->rt.accel = optarg;
 			break;
+		case 'H':
+			if (strcmp(optarg, "qemu") != 0 && strcmp(optarg, "libvirt") != 0) {
+				fprintf(stderr, "vessel-runtime: --hypervisor `%s`: use qemu or "
+					"libvirt\n", optarg);
+				return -1;
+			}
+			g->rt.hypervisor = optarg;
+			break;
 		case 'v':
 			printf("vessel-runtime version %s\nspec: 1.0.2\n", VESSEL_VERSION);
 			return 1;
@@ -101,6 +110,8 @@ int main(int argc, char **argv)
 	const char *env = getenv("VESSEL_ACCEL");
 	enum vsl_accel a;
 	g.rt.accel = env && *env && vsl_accel_parse(env, &a) == 0 ? env : "auto";
+	env = getenv("VESSEL_HYPERVISOR");
+	g.rt.hypervisor = env && *env ? env : NULL;
 	env = getenv("VESSEL_LIB_DIR");
 	g.rt.lib_dir = env && *env ? env : VSL_DEFAULT_LIB_DIR;
 	int r = parse_globals(argc, argv, &g);

@@ -23,6 +23,7 @@
 struct shim {
 	/* arguments */
 	const char *root, *id, *bundle, *lib_dir, *console_socket;
+	const char *hypervisor; /* the node's backend (--hypervisor), NULL: qemu */
 	enum vsl_accel accel_req;
 	int sync_fd; /* create waits on it; -1 once answered */
 	/* container */

@@ -75,7 +75,7 @@ static char *last_line(const char *file, const char *skip)
 
 static char *vm_failure_hint(struct shim *s)
 {
-	char *h = s->vm.log_path ? last_line(s->vm.log_path, "info:") : NULL;
+	char *h = s->vm.log_path[0] ? last_line(s->vm.log_path, "info:") : NULL;
 	if (h == NULL)
 		h = last_line("console.log", NULL);
 	return h ? h : xstrdup("no output from QEMU or the guest console");
@@ -145,7 +145,7 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 	};
 	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
 		s->vm.ops->release(&s->vm);
-		return -1;
+		return -2; /* the VM never ran: nothing an accelerator change would fix */
 	}
 	vsl_ctl_reader_free(&s->rd);
 	vsl_ctl_reader_init(&s->rd);
@@ -198,6 +198,8 @@ static void note_fallback(struct shim *s, const char *qemu_bin, const char *why)
 
 static void record_boot(struct shim *s, const Vessel__Ctl__Ready *ready, long t0)
 {
+	if (s->vm.id[0] != '\0')
+		vsl_state_annotate(s->st, "org.vessel.libvirt.uuid", s->vm.id);
 	vsl_state_annotate(s->st, "org.vessel.kernel_release", ready->kernel_release);
 	vsl_state_annotate(s->st, "org.vessel.accel", vsl_accel_name(s->accel));
 	vsl_info("container `%s`: guest kernel %s booted under %s, vessel-init %s READY after %ld ms",
@@ -268,7 +270,7 @@ int shim_boot(struct shim *s, struct vsl_err **err)
 	Vessel__Ctl__Frame *ready = NULL;
 	s->accel = first_accel(s, qemu_bin);
 	int r = boot_once(s, s->accel, &ready, err);
-	if (r < 0 && s->accel == VSL_ACCEL_KVM && s->accel_req == VSL_ACCEL_AUTO) {
+	if (r == -1 && s->accel == VSL_ACCEL_KVM && s->accel_req == VSL_ACCEL_AUTO) {
 		note_fallback(s, qemu_bin, (*err)->msg);
 		vsl_err_freep(err);
 		s->accel = VSL_ACCEL_TCG;

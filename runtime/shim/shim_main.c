@@ -4,7 +4,7 @@
  *
  *   vessel-shim --root R --id ID --bundle B --sync-fd N [--console-socket S]
  *               [--accel auto|kvm|tcg] [--lib-dir D] [--log F]
- *               [--log-format text|json] [--debug]
+ *               [--log-format text|json] [--debug] [--hypervisor qemu|libvirt]
  *
  * It answers create on the sync fd with "ok", "warn <msg>" lines or
  * "error <msg>", then runs until the workload ends and exits with its status.
@@ -37,7 +37,8 @@ static int parse_args(struct shim *s, int argc, char **argv, const char **log,
 		{ "console-socket", required_argument, NULL, 'c' },
 		{ "accel", required_argument, NULL, 'a' },  { "lib-dir", required_argument, NULL, 'L' },
 		{ "log", required_argument, NULL, 'l' },    { "log-format", required_argument, NULL, 'f' },
-		{ "debug", no_argument, NULL, 'd' },        { NULL, 0, NULL, 0 },
+		{ "debug", no_argument, NULL, 'd' },        { "hypervisor", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -58,6 +59,7 @@ static int parse_args(struct shim *s, int argc, char **argv, const char **log,
 				return -1;
 			break;
 		case 'd': *debug = true; break;
+		case 'H': s->hypervisor = optarg; break;
 		default: return -1;
 		}
 	}
@@ -145,8 +147,11 @@ static int prepare(struct shim *s, struct vsl_err **err)
 		return -1;
 	if (s->cfg->terminal && s->console_socket != NULL && setup_console(s, err) < 0)
 		return -1;
-	s->vm.ops = &vsl_backend_qemu;
+	if (vsl_backend_choose(vsl_oci_config_annotation(s->cfg, "org.vessel.hypervisor"),
+			       s->hypervisor, &s->vm.ops, err) < 0)
+		return vsl_err_wrap(err, "container `%s`", s->id);
 	s->vm.name = s->id;
+	vsl_state_annotate(s->st, "org.vessel.hypervisor", s->vm.ops->name);
 	if (shim_net_parse(s, err) < 0 || shim_place(s, err) < 0 || shim_net_attach(s, err) < 0 ||
 	    shim_boot(s, err) < 0)
 		return -1;

@@ -2,9 +2,12 @@
  *
  * The shim owns the container's life (control channel, stdio, exit status);
  * a backend only starts, watches, pauses and ends the VM that
- * struct vsl_vm_spec describes. Each backend is a `const` ops table; the
- * direct one is "qemu" (backend_qemu.c: the shim forks QEMU itself and drives
- * it over QMP).
+ * struct vsl_vm_spec describes. Each backend is a `const` ops table:
+ * "qemu" (backend_qemu.c: the shim forks QEMU itself and drives it over QMP)
+ * and "libvirt" (backend_libvirt.c: the same microVM as a transient libvirt
+ * domain named after the container, domain_xml.c). Selected per node
+ * (vessel-runtime --hypervisor, VESSEL_HYPERVISOR) or per container
+ * (annotation org.vessel.hypervisor), see vsl_backend_choose.
  *
  * Calls are made from the shim's single thread. A backend sets vm->gone (and
  * vm->status, a wait status, when it knows one) from ->poll once the VM has
@@ -28,7 +31,8 @@ struct vsl_vm {
 	pid_t pid;            /* the hypervisor process, 0 when none/unknown */
 	bool gone;            /* the VM has ended */
 	int status;           /* wait status of the hypervisor process, when gone */
-	const char *log_path; /* the hypervisor's own log, for error hints */
+	char log_path[256];   /* the hypervisor's own log, for error hints ("" if none) */
+	char id[64];          /* the backend's id of the VM (libvirt: domain UUID), "" if none */
 	void *priv;           /* the backend's */
 };
 
@@ -52,11 +56,41 @@ struct vsl_backend {
 	int (*vcpu_threads)(struct vsl_vm *vm, int **tids, size_t *n, struct vsl_err **err);
 	/* Frees what start/attach made; the VM is gone or was never started. */
 	void (*release)(struct vsl_vm *vm);
+	/* True if start already pinned the threads per spec->vcpu_cpus and
+	 * spec->shared_cpus (the caller must not pin them again). */
+	bool pins_at_start;
 };
 
 extern const struct vsl_backend vsl_backend_qemu;
+extern const struct vsl_backend vsl_backend_libvirt;
 
 /* "qemu" or "libvirt" -> backend; NULL if unknown. */
 const struct vsl_backend *vsl_backend_find(const char *name);
+
+/* The backend name for a container: the annotation org.vessel.hypervisor
+ * (may be NULL) wins over the node's choice (may be NULL), default "qemu".
+ * An unknown name is an error naming where it came from. */
+int vsl_backend_choose(const char *annotation, const char *node, const struct vsl_backend **out,
+		       struct vsl_err **err);
+
+/* libvirt (backend_libvirt.c) ------------------------------------------ */
+
+#define VSL_LIBVIRT_DEFAULT_URI "qemu:///system"
+#define VSL_LIBVIRT_DEFAULT_USER "libvirt-qemu"
+
+struct vsl_domain_opts {
+	const char *name;     /* domain name: the container id */
+	const char *dir;      /* absolute state directory; relative spec paths are in it */
+	const char *emulator; /* absolute path of the QEMU binary */
+	unsigned uid, gid;    /* the user QEMU runs as (static DAC label) */
+};
+
+/* Domain XML for spec (caller frees); NULL only if libxml2 fails. */
+char *vsl_vm_domain_xml(const struct vsl_vm_spec *spec, const struct vsl_domain_opts *o);
+
+/* Destroys the transient domain `name` if it still runs with the given UUID
+ * (recorded at start; NULL: any). For delete after a shim died. 1 if one was
+ * destroyed, 0 if none, -1 with *err when libvirt cannot be asked. */
+int vsl_libvirt_destroy(const char *name, const char *uuid, struct vsl_err **err);
 
 #endif

@@ -61,7 +61,7 @@ static int qemu_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct 
 	struct qemu_priv *p = xzalloc(sizeof(*p));
 	vm->priv = p;
 	p->qmp_socket = xstrdup(spec->qmp_socket);
-	vm->log_path = QEMU_LOG;
+	snprintf(vm->log_path, sizeof(vm->log_path), "%s", QEMU_LOG);
 	unlink(spec->ctl_socket);
 	unlink(spec->qmp_socket);
 	char **argv = vsl_vm_qemu_argv(spec);

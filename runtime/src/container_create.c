@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "oci_config.h"
 #include "state.h"
 #include "vessel/cleanup.h"
@@ -124,6 +125,10 @@ static void exec_shim(const struct vsl_runtime *rt, const struct vsl_create_opts
 	argv[n++] = rt->accel ? rt->accel : "auto";
 	argv[n++] = "--lib-dir";
 	argv[n++] = rt->lib_dir;
+	if (rt->hypervisor) {
+		argv[n++] = "--hypervisor";
+		argv[n++] = rt->hypervisor;
+	}
 	if (o->console_socket) {
 		argv[n++] = "--console-socket";
 		argv[n++] = o->console_socket;
@@ -227,6 +232,10 @@ int vsl_container_create(const struct vsl_runtime *rt, const struct vsl_create_o
 				    o->bundle ? o->bundle : ".");
 	if (vsl_oci_config_load(bundle, &cfg, err) < 0 ||
 	    vsl_images_locate(&kernel, &initramfs, err) < 0)
+		return vsl_err_wrap(err, "container `%s`", o->id);
+	const struct vsl_backend *backend;
+	if (vsl_backend_choose(vsl_oci_config_annotation(cfg, "org.vessel.hypervisor"),
+			       rt->hypervisor, &backend, err) < 0)
 		return vsl_err_wrap(err, "container `%s`", o->id);
 	if (cfg->terminal && o->console_socket == NULL && !isatty(0))
 		vsl_debug("container `%s`: terminal: true without a tty or --console-socket: "

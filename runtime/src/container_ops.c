@@ -11,6 +11,7 @@
 
 #include "net_attach.h"
 #include "placement.h"
+#include "backend.h"
 #include "shim_client.h"
 #include "state.h"
 #include "vessel/cleanup.h"
@@ -144,6 +145,21 @@ static void detach_nics(const struct vsl_runtime *rt, const struct vsl_state *st
 	vsl_nics_free(nics, n);
 }
 
+/* A libvirt domain outlives its shim only if libvirtd missed the shim's
+ * connection closing (autodestroy); destroy it by name and recorded UUID. */
+static int destroy_domain(const struct vsl_state *st, struct vsl_err **err)
+{
+	json_t *hv = json_object_get(st->annotations, "org.vessel.hypervisor");
+	if (!json_is_string(hv) || strcmp(json_string_value(hv), "libvirt") != 0)
+		return 0;
+	json_t *uuid = json_object_get(st->annotations, "org.vessel.libvirt.uuid");
+	if (!json_is_string(uuid))
+		return 0; /* the domain was never created */
+	if (vsl_libvirt_destroy(st->id, json_string_value(uuid), err) < 0)
+		return vsl_err_wrap(err, "container `%s`: delete", st->id);
+	return 0;
+}
+
 int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool force,
 			 struct vsl_err **err)
 {
@@ -168,6 +184,8 @@ int vsl_container_delete(const struct vsl_runtime *rt, const char *id, bool forc
 			wait_gone(st->pid, "vessel-shim", 2000);
 		}
 	}
+	if (destroy_domain(st, err) < 0)
+		return -1;
 	if (pid_runs(st->qemu_pid, "qemu")) {
 		kill(st->qemu_pid, SIGKILL);
 		wait_gone(st->qemu_pid, "qemu", 5000);

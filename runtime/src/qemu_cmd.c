@@ -3,6 +3,7 @@
  * rootfs (virtio-blk), the control channel (virtio-serial) and NICs
  * (vhost-user-net), guest memory from a shared fd-backed backend. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,7 @@ static void add_memory(struct argv_buf *a, const struct vsl_vm_spec *s)
 	addf(a, "%uM", s->memory_mb);
 }
 
-static void add_cmdline(struct argv_buf *a, const struct vsl_vm_spec *s)
+char *vsl_vm_kernel_cmdline(const struct vsl_vm_spec *s)
 {
 	/* Under TCG: the kernel can hang calibrating the TSC on a busy host
 	 * unless told its rate, and nolapic_timer skips the local APIC timer
@@ -72,9 +73,16 @@ static void add_cmdline(struct argv_buf *a, const struct vsl_vm_spec *s)
 	if (s->accel == VSL_ACCEL_TCG && s->tsc_khz > 0)
 		snprintf(tsc + strlen(tsc), sizeof(tsc) - strlen(tsc), " tsc_early_khz=%u",
 			 s->tsc_khz);
+	return xasprintf("console=ttyS0 quiet reboot=t panic=-1%s%s%s", tsc,
+			 s->extra_cmdline ? " " : "", s->extra_cmdline ? s->extra_cmdline : "");
+}
+
+static void add_cmdline(struct argv_buf *a, const struct vsl_vm_spec *s)
+{
+	char *line = vsl_vm_kernel_cmdline(s);
 	add(a, "-append");
-	addf(a, "console=ttyS0 quiet reboot=t panic=-1%s%s%s", tsc,
-	     s->extra_cmdline ? " " : "", s->extra_cmdline ? s->extra_cmdline : "");
+	add(a, line);
+	free(line);
 }
 
 static void add_nics(struct argv_buf *a, const struct vsl_vm_spec *s)

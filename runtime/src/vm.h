@@ -75,7 +75,14 @@ struct vsl_vm_spec {
 	int numa_node;            /* -1: no binding; else host-nodes=N,policy=bind */
 	const struct vsl_vm_nic *nics;
 	size_t n_nics;
+	/* Pinning for backends that pin at start (libvirt <cputune>); the direct
+	 * backend pins after boot from the QMP vCPU thread ids instead. */
+	const int *vcpu_cpus;    /* host CPU of vCPU i (vcpus entries), NULL: not pinned */
+	const char *shared_cpus; /* cpulist for QEMU's other threads, NULL: not pinned */
 };
+
+/* The guest kernel command line both backends boot with (caller frees). */
+char *vsl_vm_kernel_cmdline(const struct vsl_vm_spec *spec);
 
 /* Builds a NULL-terminated argv for QEMU (free with vsl_argv_free). */
 char **vsl_vm_qemu_argv(const struct vsl_vm_spec *spec);

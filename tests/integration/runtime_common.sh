@@ -4,10 +4,17 @@
 # root under $T. The KVM->TCG fallback memory lives in one lib dir shared by
 # the whole run, so on a host where KVM cannot boot guests only the first
 # test pays for the failed KVM attempt.
+#
+# VESSEL_TEST_BACKEND=libvirt runs the same tests with the libvirt backend
+# (vessel-runtime --hypervisor libvirt; libvirtd started by the test, see
+# libvirt_common.inc); tests/integration/libvirt_runtime.sh does so for the
+# core cases.
 
 RT_BIN=$VESSEL_BUILD/bin/vessel-runtime
 RT_BUNDLE_SRC=$VESSEL_BUILD/bundles/busybox
 export VESSEL_LIB_DIR=${VESSEL_TEST_LIB_DIR:-$VESSEL_BUILD/tests/vessel-lib}
+RT_BACKEND=${VESSEL_TEST_BACKEND:-qemu}
+source "$(dirname "${BASH_SOURCE[0]}")/libvirt_common.inc"
 
 rt_setup() {
 	need_root
@@ -20,10 +27,13 @@ rt_setup() {
 	done
 	mkdir -p "$VESSEL_LIB_DIR"
 	ROOT=$T/root
+	if [ "$RT_BACKEND" = libvirt ]; then
+		lv_setup || return 1
+	fi
 }
 
 # rt ARGS...: vessel-runtime with this test's state root.
-rt() { "$RT_BIN" --root "$ROOT" "$@"; }
+rt() { "$RT_BIN" --root "$ROOT" --hypervisor "$RT_BACKEND" "$@"; }
 
 # make_bundle DIR JQ-FILTER [jq args...]: a bundle whose rootfs is the
 # busybox bundle's (by absolute path) and whose config.json is the busybox
@@ -52,6 +62,7 @@ leftovers() {
 		esac
 	done
 	pgrep -af -- "vessel-shim --root $ROOT " || true
+	[ "$RT_BACKEND" != libvirt ] || lv_domains_under "$ROOT"
 }
 
 # assert_no_leftovers [ID]: no processes, and no state directory for ID
@@ -72,5 +83,6 @@ rt_teardown() {
 	for id in $(ls "$ROOT" 2>/dev/null); do
 		rt delete --force "$id" >/dev/null 2>&1
 	done
+	[ "$RT_BACKEND" != libvirt ] || lv_teardown
 	return 0
 }

@@ -18,6 +18,7 @@ struct vsl_runtime {
 	const char *root;       /* state root, default /run/vessel */
 	const char *lib_dir;    /* host memory (KVM fallback), default /var/lib/vessel */
 	const char *accel;      /* "auto" | "kvm" | "tcg" */
+	const char *hypervisor; /* "qemu" | "libvirt" (annotation org.vessel.hypervisor wins), NULL: qemu */
 	const char *log_path;   /* passed on to the shim, may be NULL */
 	const char *log_format; /* "text" | "json" */
 	bool debug;
