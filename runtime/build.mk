@@ -6,7 +6,8 @@ RT_LIBS      := $(shell $(PKG_CONFIG) --libs $(RT_PKGS) 2>/dev/null) -lutil -lnu
 EXTRA_CFLAGS_runtime := -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/shim \
 	-Iruntime/numa/include -Ivhost-user/include \
 	$(shell $(PKG_CONFIG) --cflags $(RT_PKGS) 2>/dev/null)
-EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/numa/include -Ivhost-user/include
+EXTRA_CFLAGS_tests += -Iruntime/include -Iruntime/src -Iruntime/ctl -Iruntime/numa/include -Ivhost-user/include \
+	$(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
 
 GEN_HDRS += $(BUILD)/gen/control.pb-c.h
 RT_LIB_SRCS  := $(wildcard runtime/src/*.c) runtime/ctl/ctl_frame.c
@@ -39,7 +40,7 @@ $(BUILD)/bin/vessel-shim: $(RT_SHIM_OBJS) $(RT_LIB) $(RT_NUMA_LIB) $(COMMON_LIB)
 	$(CC) -o $@ $^ $(RT_LIBS)
 
 # Unit tests (cmocka, ASan+UBSan).
-RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail test_oci_process test_oci_net
+RT_UNIT := test_oci_config test_oci_qemu_cmd test_state test_jail test_oci_process test_oci_net test_domain_xml
 UNIT_TESTS += $(RT_UNIT:%=$(BUILD)/tests/unit/%)
 $(RT_UNIT:%=$(BUILD)/tests/unit/%): $(BUILD)/tests/unit/%: $(BUILD)/san/tests/unit/%.o \
 		$(RT_SAN_LIB) $(RT_NUMA_SAN_LIB) $(COMMON_SAN_LIB)

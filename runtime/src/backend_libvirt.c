@@ -62,7 +62,7 @@ static int lv_connect(virConnectPtr *out, struct vsl_err **err)
 	virSetErrorFunc(NULL, quiet);
 	*out = virConnectOpen(lv_uri());
 	if (*out == NULL)
-		return vsl_err_make(err, ECONNREFUSED, "libvirt: cannot connect to `%s` (is libvirtd "
+		return vsl_err_make(err, 0, "libvirt: cannot connect to `%s` (is libvirtd "
 				    "running? `virtlogd -d; libvirtd -d`): %s", lv_uri(),
 				    virGetLastErrorMessage());
 	return 0;
