@@ -143,6 +143,17 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		.nics = s->vm_nics,
 		.n_nics = s->n_nics,
 	};
+	/* a backend that pins at start (libvirt) gets the plan in the spec */
+	cleanup_free char *shared = NULL;
+	if (s->vm.ops->pins_at_start && s->cfg->placement_asked) {
+		struct vsl_cpuset set = s->plan->shared;
+		if (vsl_cpuset_count(&set) == 0) /* all dedicated: helpers share the node */
+			vsl_cpuset_or(&set, &s->plan->dedicated);
+		shared = vsl_cpulist_format(&set);
+		spec.shared_cpus = shared;
+		if (s->plan->cpu_policy == VSL_CPU_DEDICATED)
+			spec.vcpu_cpus = s->plan->vcpu_cpu;
+	}
 	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
 		s->vm.ops->release(&s->vm);
 		return -2; /* the VM never ran: nothing an accelerator change would fix */
@@ -258,8 +269,8 @@ static int pin_vcpus(struct shim *s, struct vsl_err **err)
 	for (size_t i = 0; i < n && len < sizeof(buf) - 16; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d", i ? "," : "", tids[i]);
 	vsl_state_annotate(s->st, "org.vessel.vcpu_threads", buf);
-	if (!s->cfg->placement_asked)
-		return 0;
+	if (!s->cfg->placement_asked || s->vm.ops->pins_at_start)
+		return 0; /* libvirt pinned them from <cputune> */
 	return vsl_placement_pin(s->plan, s->vm.pid, tids, n, err);
 }
 

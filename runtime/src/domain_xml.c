@@ -87,8 +87,16 @@ static int write_tuning(xmlTextWriterPtr w, const struct vsl_vm_spec *s)
 		W(end(w));
 	}
 	W(start(w, "memoryBacking"));
+	if (s->hugepage_kb != 0) {
+		snprintf(buf, sizeof(buf), "%u", s->hugepage_kb);
+		W(start(w, "hugepages"));
+		W(empty(w, "page", "size", buf, "unit", "KiB"));
+		W(end(w));
+	}
 	W(empty(w, "source", "type", "memfd", NULL, NULL));
 	W(empty(w, "access", "mode", "shared", NULL, NULL));
+	if (s->prealloc)
+		W(empty(w, "allocation", "mode", "immediate", NULL, NULL));
 	W(end(w));
 	return 0;
 fail:
@@ -210,7 +218,11 @@ char *vsl_vm_domain_xml(const struct vsl_vm_spec *s, const struct vsl_domain_opt
 	W(xmlTextWriterWriteString(w, BAD_CAST buf));
 	W(end(w));
 	snprintf(buf, sizeof(buf), "%u", s->vcpus ? s->vcpus : 1);
-	W(elem_text(w, "vcpu", buf));
+	W(start(w, "vcpu"));
+	if (s->shared_cpus != NULL && s->shared_cpus[0] != '\0') /* vCPUs not pinned one by one */
+		W(attr(w, "cpuset", s->shared_cpus));
+	W(xmlTextWriterWriteString(w, BAD_CAST buf));
+	W(end(w));
 	W(write_tuning(w, s));
 	W(write_os(w, s));
 	snprintf(buf, sizeof(buf), "+%u:+%u", o->uid, o->gid);

@@ -77,8 +77,9 @@ struct vsl_vm_spec {
 	size_t n_nics;
 	/* Pinning for backends that pin at start (libvirt <cputune>); the direct
 	 * backend pins after boot from the QMP vCPU thread ids instead. */
-	const int *vcpu_cpus;    /* host CPU of vCPU i (vcpus entries), NULL: not pinned */
-	const char *shared_cpus; /* cpulist for QEMU's other threads, NULL: not pinned */
+	const int *vcpu_cpus;    /* host CPU of vCPU i (vcpus entries), NULL: not one by one */
+	const char *shared_cpus; /* cpulist for QEMU's other threads and vCPUs not pinned one
+				  * by one, NULL: not pinned */
 };
 
 /* The guest kernel command line both backends boot with (caller frees). */

@@ -98,3 +98,40 @@ test_shim_killed_takes_its_domain() {
 	rt delete "$id" || return 1
 	assert_no_leftovers
 }
+
+# What placement chose shows in `virsh dumpxml` and is what libvirt applied:
+# a dedicated VNF on 2M hugepages gets <vcpupin> to its recorded core,
+# <emulatorpin> and <vcpu cpuset> to the shared set, <numatune> strict to its
+# node, memfd hugepage memory with shared access; the vCPU thread's affinity
+# (sched_getaffinity) is that core. Placement state is private to the test.
+test_dumpxml_shows_the_placement() {
+	local id=lvpl$$ hp=0
+	[ "$(nproc --all)" -ge 2 ] || skip "needs 2 cpus"
+	export VESSEL_PLACEMENT_DIR=$T/place
+	"$VESSEL_BUILD/bin/vessel-numa" --state-dir "$VESSEL_PLACEMENT_DIR" reserve --housekeeping "" \
+		>/dev/null || return 1
+	"$VESSEL_TOP/scripts/hugepages" reserve 70 >/dev/null || skip "cannot reserve 70 2M hugepages"
+	make_bundle "$T/b" '.process.args=["sleep","600"] | .annotations=$a' --argjson a \
+		'{"org.vessel.cpu_policy":"dedicated","org.vessel.hugepage_size":"2M",
+		  "org.vessel.memory_mb":"128","org.vessel.mem_prealloc":"true"}'
+	rt create --bundle "$T/b" "$id" </dev/null >/dev/null 2>"$T/err" ||
+		{ fail "create: $(cat "$T/err")"; "$VESSEL_TOP/scripts/hugepages" release >/dev/null; return 1; }
+	local place; place=$(jq -c ".vnfs[\"$id\"]" "$VESSEL_PLACEMENT_DIR/placement.json")
+	local cpu shared node
+	cpu=$(jq -r '.vcpu_cpus[0]' <<<"$place"); shared=$(jq -r .shared <<<"$place")
+	node=$(rt state "$id" | jq -r '.annotations["org.vessel.placement.node"]')
+	local x; x=$(lv_virsh dumpxml "$id")
+	local r=0
+	assert_contains "$x" "<vcpupin vcpu='0' cpuset='$cpu'/>" "vcpupin" || r=1
+	[ -z "$shared" ] || assert_contains "$x" "<emulatorpin cpuset='$shared'/>" "emulatorpin" || r=1
+	assert_contains "$x" "<memory mode='strict' nodeset='$node'/>" "numatune" || r=1
+	assert_contains "$x" "<page size='2048' unit='KiB'" "hugepages" || r=1
+	assert_contains "$x" "<source type='memfd'/>" "memfd" || r=1
+	assert_contains "$x" "<access mode='shared'/>" "shared memory" || r=1
+	local tid; tid=$(rt state "$id" | jq -r '.annotations["org.vessel.vcpu_threads"]')
+	assert_eq "$cpu" "$("$VESSEL_BUILD/bin/vessel-numa" affinity --tid "$tid")" "vCPU thread affinity" || r=1
+	echo "placement $place; dumpxml:"; grep -E "vcpupin|emulatorpin|nodeset|page size|memfd|access" <<<"$x"
+	rt delete --force "$id" || r=1
+	"$VESSEL_TOP/scripts/hugepages" release >/dev/null
+	[ "$r" = 0 ] && assert_no_leftovers
+}

@@ -120,6 +120,21 @@ static void test_placement(void **state)
 	assert_xp(d, "string(/domain/cputune/emulatorpin/@cpuset)", "0-1");
 	assert_xp(d, "string(/domain/numatune/memory/@mode)", "strict");
 	assert_xp(d, "string(/domain/numatune/memory/@nodeset)", "0");
+	assert_xp(d, "string(/domain/vcpu/@cpuset)", "0-1");
+	assert_xp(d, "count(/domain/memoryBacking/hugepages)", "0");
+	xmlFreeDoc(d);
+	/* shared policy on hugepages: vCPUs float on the shared set, memory prefaulted */
+	s.vcpu_cpus = NULL;
+	s.hugepage_kb = 2048;
+	s.prealloc = true;
+	d = parse(&s, &opts);
+	assert_xp(d, "count(/domain/cputune/vcpupin)", "0");
+	assert_xp(d, "string(/domain/vcpu/@cpuset)", "0-1");
+	assert_xp(d, "string(/domain/memoryBacking/hugepages/page/@size)", "2048");
+	assert_xp(d, "string(/domain/memoryBacking/hugepages/page/@unit)", "KiB");
+	assert_xp(d, "string(/domain/memoryBacking/source/@type)", "memfd");
+	assert_xp(d, "string(/domain/memoryBacking/access/@mode)", "shared");
+	assert_xp(d, "string(/domain/memoryBacking/allocation/@mode)", "immediate");
 	xmlFreeDoc(d);
 }
 
