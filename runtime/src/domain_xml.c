@@ -94,7 +94,7 @@ static int write_tuning(xmlTextWriterPtr w, const struct vsl_vm_spec *s)
 		W(end(w));
 	}
 	W(empty(w, "source", "type", "memfd", NULL, NULL));
-	W(empty(w, "access", "mode", "shared", NULL, NULL));
+	W(empty(w, "access", "mode", s->private_memory ? "private" : "shared", NULL, NULL));
 	if (s->prealloc)
 		W(empty(w, "allocation", "mode", "immediate", NULL, NULL));
 	W(end(w));
