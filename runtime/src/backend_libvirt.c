@@ -112,6 +112,34 @@ static int check_reachable(const char *what, const char *path, uid_t uid, gid_t 
 	return 0;
 }
 
+/* QEMU binds each NIC's vhost-user socket (server mode) in
+ * <root>/vhost/<id>/: that directory becomes QEMU's group's (0770) and its
+ * parent searchable (not listable) by others. */
+static int prepare_nic_dirs(const struct vsl_vm_spec *spec, uid_t uid, gid_t gid,
+			    struct vsl_err **err)
+{
+	for (size_t i = 0; i < spec->n_nics; i++) {
+		cleanup_free char *dir = xstrdup(spec->nics[i].socket_path);
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			continue;
+		*slash = '\0';
+		cleanup_free char *parent = xstrdup(dir);
+		char *pslash = strrchr(parent, '/');
+		struct stat st;
+		if (pslash != NULL && pslash != parent) {
+			*pslash = '\0';
+			if (stat(parent, &st) == 0 && !(st.st_mode & S_IXOTH))
+				chmod(parent, (st.st_mode & 07777) | S_IXOTH);
+		}
+		if (chown(dir, (uid_t)-1, gid) < 0 || chmod(dir, 0770) < 0)
+			return vsl_err_make(err, errno, "libvirt: vhost-user socket directory `%s`", dir);
+		if (check_reachable("vhost-user socket directory", dir, uid, gid, 0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Gives the state directory and the rootfs image to QEMU's group (read
  * only) and checks everything QEMU opens itself is reachable. */
 static int prepare_files(const struct vsl_vm_spec *spec, const char *dir, uid_t uid, gid_t gid,
@@ -123,7 +151,8 @@ static int prepare_files(const struct vsl_vm_spec *spec, const char *dir, uid_t 
 	    (chown(spec->rootfs_image, (uid_t)-1, gid) < 0 || chmod(spec->rootfs_image, 0640) < 0))
 		return vsl_err_make(err, errno, "libvirt: rootfs image `%s/%s`", dir,
 				    spec->rootfs_image);
-	if (check_reachable("state directory", dir, uid, gid, 0, err) < 0 ||
+	if (prepare_nic_dirs(spec, uid, gid, err) < 0 ||
+	    check_reachable("state directory", dir, uid, gid, 0, err) < 0 ||
 	    check_reachable("kernel", spec->kernel, uid, gid, S_IROTH, err) < 0 ||
 	    check_reachable("initramfs", spec->initramfs, uid, gid, S_IROTH, err) < 0)
 		return -1;
