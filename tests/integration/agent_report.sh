@@ -60,6 +60,12 @@ wait_delivered() {
 # duplicate, no gap: contiguous first_sequence..sequence ranges from 1) and
 # every agent event exactly once, in order.
 check_integrity() {
+	# the agent's newest event must have been reported (changes are reported within 0.2 s)
+	api GET '/v1/events?since=0&timeout=0'
+	local last; last=$(jq '.last' <<<"$BODY")
+	wait_until "$RTIMEOUT" bash -c "$(declare -f dump); RECV=$RECV T=$T; dump | jq -e '([.reports[].report.events[].seq] | max // 0) >= $last'" ||
+		{ fail "event $last never reported"; return 1; }
+	wait_delivered || return 1
 	local d; d=$(dump)
 	jq -e '[.reports[] | [.first_sequence, .sequence]] as $r
 		| ($r[0][0] == 1) and ([range(1; $r | length) | select($r[.][0] != $r[. - 1][1] + 1)] | length == 0)' \
@@ -301,4 +307,38 @@ test_report_database_reset_renumbers() {
 		| ($s == ($s | sort)) and ($s | unique | length) == ($s | length)' <<<"$d" >/dev/null ||
 		fail "sequences not increasing in arrival order" || return 1
 	assert_contains "$(cat "$T/vesseld.log")" "renumbered from $((high + 1))"
+}
+
+# Per-NIC counters of a real VNF: a microVM with one NIC on a bridge of a
+# real vessel-dp (the runtime adds port <id>.eth0), pinged from a net_tap
+# port's netns; the report's NIC counters follow the switch's own.
+test_report_vnf_nic_counters() {
+	agent_need_vm
+	source "$VESSEL_TOP/tests/integration/dataplane_lib.inc"
+	dp_setup
+	dp_start || return 1
+	recv_start || return 1
+	agent_report --dp-socket "$T/dp.sock" || return 1
+	api_json POST /v1/networks '{"name":"rb","type":"bridge"}'
+	assert_eq true "$(jq -r .applied <<<"$BODY")" "network on the dataplane" || return 1
+	tap_port pa bridge=rb || fail "tap port" || return 1
+	ip -n "vt$DP_ID-pa" addr add 10.77.0.1/24 dev t0 || return 1
+	import_busybox '["sh","-c","while :; do sleep 1; done"]' || return 1
+	api_json POST /v1/vnfs '{"name":"nic1","image":"busybox:test","memory_mb":96,"nics":[{"network":"rb","ip":"10.77.0.2/24"}]}'
+	assert_eq 201 "$CODE" "create: $BODY" || return 1
+	local id; id=$(jq -r .id <<<"$BODY")
+	api POST /v1/vnfs/nic1/start
+	assert_eq running "$(jq -r .status <<<"$BODY")" "start: $BODY" || return 1
+	wait_until "$RTIMEOUT" ip netns exec "vt$DP_ID-pa" ping -c 1 -W 1 10.77.0.2 || fail "guest does not answer ping" || return 1
+	ip netns exec "vt$DP_ID-pa" ping -c 3 -i 0.2 -W 1 10.77.0.2 >/dev/null
+	nic() { dump | jq -c '[.reports[].report | select(.snapshot)] | last | [.vnfs[] | select(.name == "nic1")][0].nics[0]'; }
+	local tx; tx=$(dpstat "$id.eth0" tx_packets)
+	wait_until "$RTIMEOUT" bash -c "$(declare -f nic dump); RECV=$RECV T=$T; nic | jq -e '.present and .counters.tx_packets >= $tx and .counters.rx_packets > 0'" ||
+		fail "reported NIC: $(nic), switch: $(ctlj stats.show port="$id.eth0" | jq -c .ports[0])" || return 1
+	local n; n=$(nic)
+	assert_eq "$id.eth0 rb" "$(jq -r '"\(.port) \(.network)"' <<<"$n")" "reported NIC" || return 1
+	[ "$(jq '.counters.tx_packets' <<<"$n")" -le "$(dpstat "$id.eth0" tx_packets)" ] || fail "reported more than the switch counted" || return 1
+	api DELETE /v1/vnfs/nic1
+	assert_eq 204 "$CODE" || return 1
+	check_integrity
 }
