@@ -8,7 +8,7 @@
 demo_need() {
 	need_root
 	local b
-	for b in vessel-dp vesseld vesselctl vessel-runtime vessel-shim; do
+	for b in vessel-dp vesseld vesselctl vessel-runtime vessel-shim vessel-orch-receiver; do
 		[ -x "$VESSEL_BUILD/bin/$b" ] || { fail "$b not built (make)"; return 1; }
 	done
 	[ -e "$VESSEL_BUILD/images/vmlinux" ] || { fail "guest kernel not built (make)"; return 1; }
@@ -51,6 +51,9 @@ test_demo_chain_passes_traffic_and_leaves_nothing() {
 	[ "$(awk '$NF ~ /^[0-9]+$/ && $(NF-1) > 0 && $(NF-2) > 0' <<<"$rows" | wc -l)" = 2 ] ||
 		{ fail "router rows without traffic: $rows"; return 1; }
 	assert_contains "$(cat "$T/out")" "iperf3 TCP rounds ok" || return 1
+	# vesseld reported the chain to the demo's vessel-orch-receiver
+	grep -Eq '^orchestrator http://127.0.0.1:[0-9]+: [0-9]+ reports from node .* with 3 VNFs; vesseld queued 0' "$T/out" ||
+		{ fail "orchestrator line: $(grep '^orchestrator' "$T/out" | tail -n 1)"; return 1; }
 	demo_clean "$T/out"
 }
 
