@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "jail.h"
 #include "shim.h"
 #include "vessel/cleanup.h"
@@ -97,40 +98,13 @@ static int listen_socket(struct shim *s, struct vsl_err **err)
 static int setup_console(struct shim *s, struct vsl_err **err)
 {
 	int master, slave;
-	struct winsize ws = { .ws_row = (unsigned short)(s->cfg->rows ? s->cfg->rows : 24),
-			      .ws_col = (unsigned short)(s->cfg->cols ? s->cfg->cols : 80) };
-	if (openpty(&master, &slave, NULL, NULL, &ws) < 0)
-		return vsl_err_make(err, errno, "container `%s`: openpty", s->id);
-	fcntl(master, F_SETFD, FD_CLOEXEC);
-	fcntl(slave, F_SETFD, FD_CLOEXEC);
-	struct termios t;
-	if (tcgetattr(slave, &t) == 0) {
-		cfmakeraw(&t); /* the guest's pty does the line discipline */
-		tcsetattr(slave, TCSANOW, &t);
-	}
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->console_socket);
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int r = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (r == 0) {
-		char name[] = "/dev/ptmx";
-		struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-		union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				      .msg_controllen = sizeof(u.buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &master, sizeof(int));
-		r = sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-	}
-	int e = errno;
+	if (vsl_console_open(s->cfg->rows, s->cfg->cols, &master, &slave, err) < 0)
+		return vsl_err_wrap(err, "container `%s`", s->id);
+	int r = vsl_console_send(s->console_socket, master, err);
 	close(master);
 	if (r < 0) {
 		close(slave);
-		return vsl_err_make(err, e, "container `%s`: --console-socket `%s`", s->id,
-				    s->console_socket);
+		return vsl_err_wrap(err, "container `%s`", s->id);
 	}
 	s->in_fd = s->out_fd = s->err_fd = s->pty_master = slave;
 	return 0;
