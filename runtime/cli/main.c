@@ -59,6 +59,9 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'v' },
+		/* runc's, passed by some managers; meaningless for a microVM */
+		{ "criu", required_argument, NULL, 'i' },
+		{ "rootless", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +101,7 @@ static int parse_globals(int argc, char **argv, struct globals *g)
 			printf("vessel-runtime version %s\nspec: 1.0.2\n", VESSEL_VERSION);
 			return 1;
 		case 'h': usage(stdout); return 1;
+		case 'i': break;
 		default: usage(stderr); return -1;
 		}
 	}

@@ -72,6 +72,9 @@ test_out_of_order_verbs_like_runc() {
 	local rr=$RUNC_ROOT
 	R() { runc --root "$rr" "$@"; }
 	V() { "$RT_BIN" --root "$ROOT" --log "$T/v.log" --log-format json "$@"; }
+	# runc's global flags are accepted
+	V --rootless false --criu /usr/sbin/criu --systemd-cgroup list -q >/dev/null ||
+		{ fail "runc global flags refused: $(cat "$T/v.log")"; return 1; }
 	R create --bundle "$rb" "$id" </dev/null >/dev/null 2>&1 || { fail "runc create"; return 1; }
 	V create --bundle "$vb" "$id" </dev/null >/dev/null 2>&1 || { fail "vessel create: $(tail -1 "$T/v.log")"; return 1; }
 	local verb rcr rcv
