@@ -196,6 +196,7 @@ static bool same_but_numbers(const char *x, const char *y)
  * a change wants a new report or shutdown begins (1), or a send fails (-1). */
 static int drain(struct vsl_reporter *rp)
 {
+	bool renumbered = false;
 	for (;;) {
 		cleanup_err struct vsl_err *err = NULL;
 		cleanup_free uint8_t *data = NULL;
@@ -207,6 +208,9 @@ static int drain(struct vsl_reporter *rp)
 		if (got <= 0)
 			return got;
 		int r = post(rp, data, len, &highest, &err);
+		if (r == 0 && highest > rp->last_seq && renumbered)
+			r = vsl_err_make(&err, 0, "orchestrator `%s` acknowledged %" PRIu64 " again, beyond this node's last "
+					 "sequence %" PRIu64, rp->a->cfg.orch_url, highest, rp->last_seq);
 		if (r == 0 && highest > rp->last_seq) {
 			/* The orchestrator holds numbers we never gave: this node's
 			 * database was reset (with --node-id kept). It took our reports
@@ -222,6 +226,7 @@ static int drain(struct vsl_reporter *rp)
 			pthread_mutex_lock(&rp->lock);
 			rp->last_seq = last ? last : highest;
 			pthread_mutex_unlock(&rp->lock);
+			renumbered = true;
 			continue;
 		}
 		if (r == 0 && vsl_outbox_ack(rp->a, highest, &err) >= 0 && highest < seq)

@@ -3,6 +3,7 @@
  * the outbox is full (bytes from our own database, decoded just as strictly).
  * No I/O and no agent state, so tests/fuzz/fuzz_orch_proto.c runs exactly
  * this code. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ int vsl_report_ack_parse(const uint8_t *buf, size_t len, const char *node_id, ui
 	int r = 0;
 	if (strcmp(ack->node_id, node_id) != 0)
 		r = vsl_err_make(err, 0, "acknowledgement for node `%.64s`, this node is `%s`", ack->node_id, node_id);
+	else if (ack->highest_sequence > INT64_MAX)
+		r = vsl_err_make(err, 0, "malformed acknowledgement: highest_sequence %llu out of range",
+				 (unsigned long long)ack->highest_sequence);
 	else
 		*highest = ack->highest_sequence;
 	vessel__ack__free_unpacked(ack, NULL);

@@ -63,6 +63,11 @@ static void test_ack_parse(void **state)
 	assert_int_equal(vsl_report_ack_parse((const uint8_t *)html, sizeof(html) - 1, "node-1", &h, &err), -1);
 	assert_non_null(strstr(err->msg, "malformed acknowledgement"));
 	vsl_err_freep(&err);
+	vsl_orch_ack_encode("node-1", UINT64_MAX, &ack, &len);
+	assert_int_equal(vsl_report_ack_parse(ack, len, "node-1", &h, &err), -1);
+	assert_non_null(strstr(err->msg, "out of range"));
+	vsl_err_freep(&err);
+	free(ack);
 	assert_int_equal(vsl_report_ack_parse((const uint8_t *)"", 0, "node-1", &h, &err), -1);
 	assert_non_null(strstr(err->msg, "empty body"));
 	vsl_err_freep(&err);
