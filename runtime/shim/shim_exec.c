@@ -9,8 +9,8 @@
  * stays open for the process's life: the shim answers "started <guest pid>"
  * (or "error <msg>" and closes), relays the process's output to the passed
  * fds and the passed stdin to the guest, and finally says "exit <status>"
- * (runc style, 128+signal) and closes. The client may send "signal <n>"
- * lines; if it goes away, the guest process is killed. When the container
+ * (runc style, 128+signal) and closes. The client may send "signal <n>" and
+ * "resize <rows> <cols>" lines; if it goes away, the guest process is killed. When the container
  * ends, every exec still running ends with 137 (killed with the VM).
  */
 #include <errno.h>
@@ -186,6 +186,18 @@ static void signal_guest(struct shim *s, uint32_t id, int signo)
 	send_guest(s, &f);
 }
 
+static void resize_guest(struct shim *s, uint32_t id, unsigned rows, unsigned cols)
+{
+	Vessel__Ctl__Resize rz = VESSEL__CTL__RESIZE__INIT;
+	rz.proc_id = id;
+	rz.rows = rows;
+	rz.cols = cols;
+	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
+	f.msg_case = VESSEL__CTL__FRAME__MSG_RESIZE;
+	f.resize = &rz;
+	send_guest(s, &f);
+}
+
 static void stdin_guest(struct shim *s, uint32_t id, const void *data, size_t n, bool eof)
 {
 	Vessel__Ctl__Stdio io = VESSEL__CTL__STDIO__INIT;
@@ -277,8 +289,11 @@ static bool client_input(struct shim *s, struct shim_exec *x)
 	while ((nl = strchr(x->rbuf, '\n')) != NULL) {
 		*nl = '\0';
 		int signo;
+		unsigned rows, cols;
 		if (sscanf(x->rbuf, "signal %d", &signo) == 1 && signo > 0 && signo < 65)
 			signal_guest(s, x->id, signo);
+		else if (sscanf(x->rbuf, "resize %u %u", &rows, &cols) == 2 && x->terminal)
+			resize_guest(s, x->id, rows, cols);
 		size_t used = (size_t)(nl + 1 - x->rbuf);
 		memmove(x->rbuf, nl + 1, x->rlen - used + 1);
 		x->rlen -= used;

@@ -270,7 +270,9 @@ static void handle_signals(struct shim *s)
 			continue;
 		if (sig == SIGWINCH) {
 			struct winsize ws;
-			if (s->cfg->terminal && ioctl(s->in_fd, TIOCGWINSZ, &ws) == 0)
+			/* before Started the guest has no pty yet: Started sends the size */
+			if (s->cfg->terminal && s->started && !s->exited &&
+			    ioctl(s->in_fd, TIOCGWINSZ, &ws) == 0)
 				shim_send_resize(s, ws.ws_row, ws.ws_col, NULL);
 			continue;
 		}

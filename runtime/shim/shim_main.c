@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -106,6 +107,9 @@ static int setup_console(struct shim *s, struct vsl_err **err)
 		close(slave);
 		return vsl_err_wrap(err, "container `%s`", s->id);
 	}
+	/* our controlling terminal (the shim is a session leader): the manager's
+	 * resizes of the master come as SIGWINCH and go on to the guest */
+	ioctl(slave, TIOCSCTTY, 0);
 	s->in_fd = s->out_fd = s->err_fd = s->pty_master = slave;
 	return 0;
 }

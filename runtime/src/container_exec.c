@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -210,9 +211,18 @@ static int send_request(int conn, const uint8_t *spec, size_t len, const int fds
 struct client {
 	const char *id;
 	int conn, sig_fd;
+	int tty_fd; /* terminal whose size the guest process follows, or -1 */
 	char buf[1200];
 	size_t len;
 };
+
+/* Tells the shim the terminal's size (on start and on SIGWINCH). */
+static void send_size(struct client *c)
+{
+	struct winsize ws;
+	if (c->tty_fd >= 0 && ioctl(c->tty_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		dprintf(c->conn, "resize %u %u\n", ws.ws_row, ws.ws_col);
+}
 
 /* Waits for the next line from the shim, forwarding signals meanwhile.
  * Returns 1 with a line in out, 0 at EOF, -1 on timeout. */
@@ -237,8 +247,12 @@ static int next_line(struct client *c, char *out, size_t outlen, int timeout_ms)
 		if (r < 0)
 			continue;
 		struct signalfd_siginfo si;
-		while ((p[1].revents & POLLIN) && read(c->sig_fd, &si, sizeof(si)) == sizeof(si))
-			dprintf(c->conn, "signal %u\n", si.ssi_signo);
+		while ((p[1].revents & POLLIN) && read(c->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGWINCH)
+				send_size(c);
+			else
+				dprintf(c->conn, "signal %u\n", si.ssi_signo);
+		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		ssize_t n = recv(c->conn, c->buf + c->len, sizeof(c->buf) - c->len, 0);
@@ -261,8 +275,10 @@ static int await_started(struct client *c, struct vsl_err **err)
 	if (r == 0)
 		return vsl_err_make(err, EPIPE, "container `%s`: the shim went away during exec "
 				    "(the container stopped?)", c->id);
-	if (strncmp(line, "started ", 8) == 0)
+	if (strncmp(line, "started ", 8) == 0) {
+		send_size(c); /* the manager may have sized the pty already */
 		return 0;
+	}
 	return vsl_err_make(err, 0, "%s", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
 }
 
@@ -284,7 +300,7 @@ static int client_signals(void)
 {
 	sigset_t set;
 	sigemptyset(&set);
-	int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -314,6 +330,10 @@ static __attribute__((noreturn)) void detached_client(const struct vsl_runtime *
 						       int go_fd)
 {
 	setsid();
+	/* a pty from --console-socket becomes our controlling terminal, so the
+	 * manager's resizes of its master reach us as SIGWINCH */
+	if (c->tty_fd > 2)
+		ioctl(c->tty_fd, TIOCSCTTY, 0);
 	cleanup_err struct vsl_err *e = NULL;
 	if (client_start(rt, c, spec, len, fds, &e) < 0) {
 		dprintf(report_fd, "error %s\n", e->msg);
@@ -425,7 +445,8 @@ int vsl_container_exec(const struct vsl_runtime *rt, const struct vsl_exec_opts 
 			return vsl_err_wrap(err, "container `%s`: exec", o->id);
 		fds[0] = fds[1] = fds[2] = slave;
 	}
-	struct client c = { .id = o->id, .conn = -1, .sig_fd = -1 };
+	struct client c = { .id = o->id, .conn = -1, .sig_fd = -1,
+			    .tty_fd = !cfg->terminal ? -1 : slave >= 0 ? slave : 0 };
 	if (o->detach) {
 		int r = run_detached(rt, &c, o, spec, len, fds, err);
 		return r;
