@@ -98,7 +98,14 @@ static int add_cgroup(struct vsl_jail *j, const char *base, const char *name,
 {
 	cleanup_free char *parent = xasprintf("%s/vessel", base);
 	char *dir = xasprintf("%s/%s", base, name);
-	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+		int e = errno;
+		free(dir);
+		if (e == EROFS || e == EACCES || e == EPERM)
+			return 1; /* a read-only cgroupfs (in a container): no limits here */
+		return vsl_err_make(err, e, "jail: create cgroup under `%s`", base);
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		int e = errno;
 		free(dir);
 		return vsl_err_make(err, e, "jail: create cgroup under `%s`", base);
@@ -119,16 +126,24 @@ int vsl_jail_cgroup_create(struct vsl_jail *j, const struct vsl_jail_opts *o,
 	char lim[32], pmax[32];
 	snprintf(lim, sizeof(lim), "%llu", limit);
 	snprintf(pmax, sizeof(pmax), "%u", env_num("VESSEL_JAIL_PIDS_MAX", 256));
-	if (cg_layout(&v2, &mem, &pids) < 0) {
-		vsl_warn("container `%s`: jail: no cgroup memory/pids controllers under `%s`: QEMU "
-			 "runs without memory and task limits", o->id, cg_root());
+	int r = cg_layout(&v2, &mem, &pids) < 0 ? 1 : 0;
+	if (r == 0 && v2 != NULL) {
+		write_file(v2, "cgroup.subtree_control", "+memory +pids");
+		r = add_cgroup(j, v2, name, err);
+	} else if (r == 0) {
+		r = add_cgroup(j, mem, name, err);
+		if (r == 0)
+			r = add_cgroup(j, pids, name, err);
+	}
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		vsl_warn("container `%s`: jail: no writable cgroup memory/pids controllers under "
+			 "`%s`: QEMU runs without memory and task limits", o->id, cg_root());
 		return 0;
 	}
 	if (v2 != NULL) {
 		cleanup_free char *parent = xasprintf("%s/vessel", v2);
-		write_file(v2, "cgroup.subtree_control", "+memory +pids");
-		if (add_cgroup(j, v2, name, err) < 0)
-			return -1;
 		write_file(parent, "cgroup.subtree_control", "+memory +pids");
 		if (write_file(j->cgroups[0], "memory.max", lim) < 0 ||
 		    write_file(j->cgroups[0], "pids.max", pmax) < 0)
@@ -137,8 +152,6 @@ int vsl_jail_cgroup_create(struct vsl_jail *j, const struct vsl_jail_opts *o,
 		write_file(j->cgroups[0], "memory.swap.max", "0");
 		return 0;
 	}
-	if (add_cgroup(j, mem, name, err) < 0 || add_cgroup(j, pids, name, err) < 0)
-		return -1;
 	if (write_file(j->cgroups[0], "memory.limit_in_bytes", lim) < 0 ||
 	    write_file(j->cgroups[1], "pids.max", pmax) < 0)
 		return vsl_err_make(err, errno, "jail: set memory.limit_in_bytes/pids.max in `%s`",
