@@ -157,7 +157,8 @@ class VesselDriver(driver.ComputeDriver):
     def get_host_ip_addr(self):
         return CONF.my_ip
 
-    def _usage(self, node, vnfs):
+    @staticmethod
+    def _usage(vnfs):
         """Splits what VNFs hold into Nova's own and others' (foreign)."""
         out = {'nova': dict(vcpus=0, pcpus=0, memory_mb=0),
                'foreign': dict(vcpus=0, pcpus=0, memory_mb=0)}
@@ -180,7 +181,7 @@ class VesselDriver(driver.ComputeDriver):
 
     def get_available_resource(self, nodename):
         node, vnfs = self._node_and_vnfs()
-        use = self._usage(node, vnfs)
+        use = self._usage(vnfs)
         cap = node['capacity']
         disk = node.get('disk') or {}
         used = {k: use['nova'][k] + use['foreign'][k] for k in use['nova']}
@@ -259,7 +260,7 @@ class VesselDriver(driver.ComputeDriver):
         whose total is 0 is left out, as placement refuses it.
         """
         node, vnfs = self._node_and_vnfs()
-        foreign = self._usage(node, vnfs)['foreign']
+        foreign = self._usage(vnfs)['foreign']
         cap = node['capacity']
         disk = node.get('disk') or {}
         ratios = self._get_allocation_ratios(
@@ -516,7 +517,8 @@ class VesselDriver(driver.ComputeDriver):
         v = self._vnf(instance)
         if v['status'] in ('stopped', 'created'):
             return
-        self._act(instance, 'stop', 'power_off', {'grace': int(timeout)})
+        self._act(instance, 'stop', 'power_off',
+                  {'grace': min(int(timeout), 3600)})   # vesseld's bound
 
     def power_on(self, context, instance, network_info,
                  block_device_info=None, accel_info=None):
