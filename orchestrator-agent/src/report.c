@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +99,14 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return vsl_agent_stopping(rp->a) || __atomic_load_n(&rp->stop, __ATOMIC_ACQUIRE);
 }
 
+/* curl's sockets (kept alive between reports) must not leak into the
+ * vessel-runtime processes vesseld forks, whose shims live on. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	(void)arg, (void)purpose;
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 /* POSTs one report; *highest = what the orchestrator acknowledged. */
 static int post(struct vsl_reporter *rp, const uint8_t *data, size_t len, uint64_t *highest, struct vsl_err **err)
 {
@@ -124,6 +133,7 @@ static int post(struct vsl_reporter *rp, const uint8_t *data, size_t len, uint64
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, rp);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	if (c->orch_ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->orch_ca);
 	CURLcode cc = curl_easy_perform(h);
