@@ -105,7 +105,8 @@ test_report_content_through_vnf_lifecycle() {
 	assert_eq running "$(jq -r .status <<<"$BODY")" "start" || return 1
 	wait_until "$RTIMEOUT" bash -c "$(declare -f latest dump); RECV=$RECV T=$T; latest rep1 | jq -e '.status == \"running\" and .operational_state == \"STARTED\"'" ||
 		fail "no report with rep1 running: $(latest rep1)" || return 1
-	# the agent's connection to the orchestrator did not leak into the VNF's shim or QEMU
+	# the agent's kept-alive connection to the orchestrator is not held by
+	# what it forked (the shim, QEMU)
 	local holders; holders=$(ss -tnpH "( sport = :$RPORT or dport = :$RPORT )" | grep -o 'pid=[0-9]*' | sort -u |
 		grep -vx -e "pid=$(agent_pid)" -e "pid=$(cat "$T/recv.pid")" | tr '\n' ' ')
 	assert_eq "" "$holders" "processes holding orchestrator connections besides vesseld and the receiver" || return 1
