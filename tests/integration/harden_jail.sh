@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/runtime_common.sh"
 
 setup() {
 	rt_setup
+	[ "$RT_BACKEND" = qemu ] || skip "the jail is the direct-QEMU backend's (libvirt has its own: docs/security.md)"
 	command -v setpriv >/dev/null || skip "setpriv not installed (util-linux)"
 }
 teardown() { rt_teardown; }
