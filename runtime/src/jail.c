@@ -648,6 +648,10 @@ void vsl_jail_seal(struct vsl_jail *j)
 		if (chown(j->sock_dirs[i], 0, 0) < 0 || chmod(j->sock_dirs[i], 0755) < 0)
 			vsl_warn("container `%s`: jail: give `%s` back to root: %s", j->id,
 				 j->sock_dirs[i], strerror(errno));
+	/* QEMU has made (and unlinked) its guest RAM file: no new ones */
+	if (j->mem_dir != NULL && (chown(j->mem_dir, 0, 0) < 0 || chmod(j->mem_dir, 0755) < 0))
+		vsl_warn("container `%s`: jail: give `%s` back to root: %s", j->id, j->mem_dir,
+			 strerror(errno));
 }
 
 void vsl_jail_destroy(struct vsl_jail *j)

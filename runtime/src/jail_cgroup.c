@@ -7,6 +7,7 @@
  * state directory>, so a later delete can find it without the shim. The
  * hierarchy root is VESSEL_CGROUP_ROOT (default /sys/fs/cgroup).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,19 @@ static const char *cg_root(void)
 {
 	const char *r = getenv("VESSEL_CGROUP_ROOT");
 	return r && *r ? r : "/sys/fs/cgroup";
+}
+
+static bool has_controller(const char *dir, const char *name)
+{
+	char path[512], buf[512] = "";
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, name) != NULL;
 }
 
 static bool has_controllers(const char *dir)
@@ -116,6 +130,52 @@ static int add_cgroup(struct vsl_jail *j, const char *base, const char *name,
 	return 0;
 }
 
+/* Caps every hugepage size at the guest's RAM (rounded up to a page), so a
+ * compromised QEMU cannot grow its hugetlbfs file or map more and starve
+ * the other VNFs and the dataplane of hugepages. */
+static void hugetlb_limits(const char *dir, unsigned memory_mb)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		unsigned size;
+		char unit;
+		size_t n = strlen(de->d_name);
+		if (strncmp(de->d_name, "hugetlb.", 8) != 0 || n < 12 ||
+		    (strcmp(de->d_name + n - 4, ".max") != 0) ||
+		    sscanf(de->d_name + 8, "%u%c", &size, &unit) != 2 || size == 0)
+			continue;
+		unsigned long long page = (unsigned long long)size << (unit == 'G' ? 30 : unit == 'M' ? 20 : 10);
+		unsigned long long want = (unsigned long long)memory_mb << 20;
+		char v[32];
+		snprintf(v, sizeof(v), "%llu", (want + page - 1) / page * page);
+		write_file(dir, de->d_name, v); /* hugetlb.<size>.max and .rsvd.max */
+	}
+	closedir(d);
+}
+
+/* The hugetlb controller, when it is in cgroup v2: the main cgroup's own
+ * directory on a v2 host; on a hybrid host (memory and pids in v1) a second
+ * directory under the unified mount. */
+static void add_hugetlb(struct vsl_jail *j, const char *v2, const char *name, unsigned memory_mb)
+{
+	cleanup_free char *unified = xasprintf("%s/unified", cg_root());
+	const char *base = v2 ? v2 : unified;
+	if (!has_controller(base, "hugetlb"))
+		return;
+	cleanup_free char *parent = xasprintf("%s/vessel", base);
+	write_file(base, "cgroup.subtree_control", "+hugetlb");
+	if (v2 == NULL) {
+		cleanup_err struct vsl_err *e = NULL;
+		if (add_cgroup(j, base, name, &e) != 0)
+			return;
+	}
+	write_file(parent, "cgroup.subtree_control", "+hugetlb");
+	hugetlb_limits(j->cgroups[j->n_cgroups - 1], memory_mb);
+}
+
 int vsl_jail_cgroup_create(struct vsl_jail *j, const struct vsl_jail_opts *o,
 			   struct vsl_err **err)
 {
@@ -150,12 +210,14 @@ int vsl_jail_cgroup_create(struct vsl_jail *j, const struct vsl_jail_opts *o,
 			return vsl_err_make(err, errno, "jail: set memory.max/pids.max in `%s`",
 					    j->cgroups[0]);
 		write_file(j->cgroups[0], "memory.swap.max", "0");
+		add_hugetlb(j, v2, name, o->memory_mb);
 		return 0;
 	}
 	if (write_file(j->cgroups[0], "memory.limit_in_bytes", lim) < 0 ||
 	    write_file(j->cgroups[1], "pids.max", pmax) < 0)
 		return vsl_err_make(err, errno, "jail: set memory.limit_in_bytes/pids.max in `%s`",
 				    j->cgroups[0]);
+	add_hugetlb(j, NULL, name, o->memory_mb);
 	return 0;
 }
 
@@ -179,8 +241,9 @@ void vsl_jail_cleanup(const char *state_dir, const char *id)
 	cleanup_free char *name = cg_name(real, id);
 	if (cg_layout(&v2, &mem, &pids) < 0)
 		return;
-	const char *bases[] = { v2, mem, pids };
-	for (size_t i = 0; i < 3; i++) {
+	cleanup_free char *unified = xasprintf("%s/unified", cg_root());
+	const char *bases[] = { v2, mem, pids, v2 ? NULL : unified };
+	for (size_t i = 0; i < 4; i++) {
 		if (bases[i] == NULL)
 			continue;
 		cleanup_free char *dir = xasprintf("%s/%s", bases[i], name);

@@ -42,9 +42,9 @@ struct vsl_jail {
 	char **sock_dirs;      /* vhost-user socket directories, sealed after Ready */
 	size_t n_sock_dirs;
 	char *mem_dir;         /* per-VNF hugetlbfs directory, NULL if none */
-	char *cgroups[2];      /* cgroup directories (v2: one; v1: memory, pids) */
+	char *cgroups[3];      /* cgroup directories (v2: one; v1: memory, pids; + v2 hugetlb) */
 	size_t n_cgroups;
-	char *cg_procs[2];     /* their cgroup.procs */
+	char *cg_procs[3];     /* their cgroup.procs */
 };
 
 int vsl_jail_cgroup_create(struct vsl_jail *j, const struct vsl_jail_opts *o,

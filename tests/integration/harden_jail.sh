@@ -11,7 +11,11 @@ setup() {
 	[ "$RT_BACKEND" = qemu ] || skip "the jail is the direct-QEMU backend's (libvirt has its own: docs/security.md)"
 	command -v setpriv >/dev/null || skip "setpriv not installed (util-linux)"
 }
-teardown() { rt_teardown; }
+teardown() {
+	rt_teardown
+	[ "${HP_RESERVED:-0}" = 1 ] && "$VESSEL_TOP/scripts/hugepages" release >/dev/null
+	return 0
+}
 
 qemu_pid() { jq -r .qemuPid "$ROOT/$1/state.json"; }
 status_field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
@@ -149,4 +153,34 @@ test_runtime_dirs_refuse_symlink_and_open_root_tricks() {
 	rt delete --force evil >/dev/null 2>&1
 	assert_eq keep "$(cat "$T/victim/state.json" 2>/dev/null)" "file behind a symlinked state dir" || return 1
 	rm -f "$ROOT/evil"
+}
+
+test_hugepage_memory_is_capped_and_sealed() {
+	"$VESSEL_TOP/scripts/hugepages" reserve 140 >/dev/null || { fail "cannot reserve hugepages"; return 1; }
+	HP_RESERVED=1
+	export VESSEL_PLACEMENT_DIR=$T/place
+	make_bundle "$T/b" '.process.args=["sleep","300"] | .annotations=$a' \
+		--argjson a '{"org.vessel.hugepage_size": "2M"}'
+	rt create --bundle "$T/b" hjh </dev/null >/dev/null 2>"$T/err" || { cat "$T/err" >&2; return 1; }
+	local pid uid dir; pid=$(qemu_pid hjh)
+	read -r uid _ <<<"$(status_field "$pid" Uid)"
+	dir=/dev/hugepages/vessel-jail-$uid
+	assert_contains "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "mem-path=$dir," "QEMU's hugetlbfs path" || return 1
+	grep -q "^[0-9a-f]* .*huge" "/proc/$pid/numa_maps" || { fail "guest RAM not on hugepages"; return 1; }
+	# after Ready the directory is root's: QEMU cannot add files (hugepages) to it
+	assert_eq "root 755" "$(stat -c '%U %a' "$dir")" "hugepage directory after Ready" || return 1
+	[ -d "/proc/$pid/root$dir" ] || { fail "hugepage directory not in the jail"; return 1; }
+	# and its cgroup caps hugepages at the guest's 256 MiB, when hugetlb is in cgroup v2
+	local cg
+	cg=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
+	local base=/sys/fs/cgroup; [ -e "$base/cgroup.controllers" ] || base=$base/unified
+	if grep -qw hugetlb "$base/cgroup.controllers" 2>/dev/null; then
+		assert_contains "$cg" "/vessel/hjh-" "QEMU's v2 cgroup" || return 1
+		assert_eq $(( 256 << 20 )) "$(cat "$base$cg/hugetlb.2MB.max")" "hugetlb.2MB.max" || return 1
+	else
+		echo "note: no hugetlb controller in cgroup v2 here: hugepage cap not checked"
+	fi
+	rt delete --force hjh || return 1
+	[ ! -e "$dir" ] || { fail "hugepage directory left"; return 1; }
+	assert_no_leftovers
 }
