@@ -184,3 +184,18 @@ test_hugepage_memory_is_capped_and_sealed() {
 	[ ! -e "$dir" ] || { fail "hugepage directory left"; return 1; }
 	assert_no_leftovers
 }
+
+test_unreadable_kernel_is_a_clear_error() {
+	# the jailed QEMU cannot read a root-only kernel: refused before QEMU starts,
+	# naming the file and the fix, no KVM fallback recorded, nothing left
+	mkdir -p "$T/img" "$T/lib"
+	cp "$VESSEL_BUILD/images/vmlinux" "$VESSEL_BUILD/images/initramfs.cpio" "$T/img/"
+	chmod 0600 "$T/img/vmlinux"
+	bundle_cmd "$T/b" 'true'
+	VESSEL_IMAGES_DIR=$T/img VESSEL_LIB_DIR=$T/lib rt create --bundle "$T/b" hjk </dev/null >/dev/null 2>"$T/err" &&
+		{ fail "create with a root-only kernel succeeded"; return 1; }
+	assert_contains "$(cat "$T/err")" "$T/img/vmlinux\` is not world-readable" "error names the kernel" || return 1
+	assert_contains "$(cat "$T/err")" "VESSEL_HARDENING=off" "error says the way out" || return 1
+	[ ! -e "$T/lib/accel-fallback.json" ] || { fail "a jail refusal was remembered as a KVM failure"; return 1; }
+	assert_no_leftovers
+}
