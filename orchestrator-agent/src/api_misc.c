@@ -260,6 +260,11 @@ void vsl_api_net_delete(struct vsl_http_req *r, struct vsl_http_reply *out)
 		vsl_api_err_set(&out->err, 409, "conflict", NULL, "network `%s` is used by VNF `%s`: delete the VNF first",
 				r->id, json_string_value(json_object_get(json_array_get(users, 0), "name")));
 	} else {
+		/* the row goes first: reconcile reads the dataplane, then the rows,
+		 * so it can no longer see the row without the bridge and re-apply it */
+		pthread_mutex_lock(&a->db_lock);
+		vsl_db_exec(a, NULL, "DELETE FROM networks WHERE name = ?", 1, r->id);
+		pthread_mutex_unlock(&a->db_lock);
 		if (a->cfg.dp_socket && spec) {
 			bool br = strcmp(json_string_value(json_object_get(spec, "type")), "bridge") == 0;
 			json_t *res = vsl_dp_call(a->cfg.dp_socket, br ? "bridge.del" : "xconnect.del",
@@ -268,7 +273,6 @@ void vsl_api_net_delete(struct vsl_http_req *r, struct vsl_http_reply *out)
 			json_decref(res);
 		}
 		pthread_mutex_lock(&a->db_lock);
-		vsl_db_exec(a, NULL, "DELETE FROM networks WHERE name = ?", 1, r->id);
 		vsl_event_locked(a, "network.deleted", "network", r->id, err ? err->msg : "deleted");
 		pthread_mutex_unlock(&a->db_lock);
 		out->status = 204;

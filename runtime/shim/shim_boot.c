@@ -78,6 +78,11 @@ static char *vm_failure_hint(struct shim *s)
 	char *h = s->vm.log_path[0] ? last_line(s->vm.log_path, "info:") : NULL;
 	if (h == NULL)
 		h = last_line("console.log", NULL);
+	if (h == NULL && s->n_nics > 0) /* QEMU 7.2 blocks in vhost-user init, before the guest */
+		return xasprintf("no output from QEMU or the guest console: QEMU waits until the switch "
+				 "connects its NICs; check that %s has port `%s.%s` up",
+				 s->nics[0].backend == VSL_NIC_OVS ? "OVS" : "vessel-dp",
+				 s->id, s->nics[0].ifname);
 	return h ? h : xstrdup("no output from QEMU or the guest console");
 }
 

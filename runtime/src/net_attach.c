@@ -233,7 +233,7 @@ int vsl_net_attach(const struct vsl_net_ctx *c, struct vsl_err **err)
 		return 0;
 	cleanup_free char *vdir = xasprintf("%s/vhost", c->vhost_root);
 	cleanup_free char *dir = sock_dir(c);
-	if ((mkdir(vdir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
+	if ((mkdir(vdir, 0711) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
 		return vsl_err_make(err, errno, "container `%s`: create `%s`", c->id, dir);
 	size_t added = 0;
 	for (; added < c->n; added++) {

@@ -180,3 +180,33 @@ test_nic_needs_shared_memory_and_valid_spec() {
 	done
 	assert_no_leftovers y
 }
+
+# A switch that accepts the port but never connects to QEMU's socket: QEMU
+# stays blocked in vhost-user init, and create gives up after the boot bound
+# (VESSEL_BOOT_TIMEOUT) saying so, leaving nothing behind. The "switch" is a
+# stub JSON-RPC server that answers every call with an empty result.
+test_switch_never_connects_create_bounded() {
+	command -v python3 >/dev/null || skip "python3 missing"
+	python3 -c '
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+while True:
+    c, _ = s.accept(); f = c.makefile("rw")
+    for line in f:
+        f.write(json.dumps({"jsonrpc": "2.0", "id": json.loads(line).get("id"), "result": {}}) + "\n"); f.flush()
+    c.close()' "$T/stub.sock" &
+	DP_PIDS+=($!)
+	wait_until 10 test -S "$T/stub.sock" || return 1
+	local ann t0
+	ann=$(jq -n --arg s "$T/stub.sock" '{"org.vessel.dataplane.socket": $s, "org.vessel.net.0": "{\"bridge\":\"bd0\"}"}')
+	mkdir -p "$T/b-z"
+	jq --arg r "$VNF_SRC/rootfs" --argjson a "$ann" '.root.path = $r | .annotations = $a' \
+		"$VNF_SRC/config.json" >"$T/b-z/config.json"
+	t0=$(date +%s)
+	VESSEL_BOOT_TIMEOUT=8 rt --accel tcg create --bundle "$T/b-z" z </dev/null >/dev/null 2>"$T/err" && {
+		fail "create succeeded with a switch that never connects"; return 1; }
+	[ $(($(date +%s) - t0)) -lt 40 ] || { fail "create took $(($(date +%s) - t0)) s, bound is 8 s"; return 1; }
+	assert_contains "$(cat "$T/err")" "QEMU waits until the switch connects its NICs" || return 1
+	assert_contains "$(cat "$T/err")" "port \`z.eth0\`" || return 1
+	assert_no_leftovers z
+}
