@@ -33,15 +33,20 @@ ovs_start() {
 	mkdir -p "$d"
 	export OVS_RUNDIR=$d OVS_DBDIR=$d OVS_LOGDIR=$d VESSEL_OVS_DB=unix:$d/db.sock
 	ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
-	ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" --pidfile="$d/ovsdb.pid" --detach \
+	ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" --pidfile="$d/ovsdb.pid" --detach >>"$d/ovsdb.out" 2>&1 \
 		--log-file="$d/ovsdb.log" || return 1
 	ovsv --no-wait init
 	ovsv --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=256 \
 		other_config:pmd-cpu-mask=0x2 other_config:dpdk-lcore-mask=0x1 \
 		"other_config:dpdk-extra=--no-pci --in-memory --file-prefix=vnovs$$"
-	"$OVS_VSWITCHD" "$VESSEL_OVS_DB" --pidfile="$d/vswitchd.pid" --detach --log-file="$d/vswitchd.log" || {
+	"$OVS_VSWITCHD" "$VESSEL_OVS_DB" --pidfile="$d/vswitchd.pid" --detach --log-file="$d/vswitchd.log" \
+		>>"$d/vswitchd.out" 2>&1 || {
 		tail -5 "$d/vswitchd.log"; return 1; }
+	# DPDK init takes a while on a loaded host; a netdev bridge added before it fails
+	wait_until 60 dpdk_ready || { fail "ovs-vswitchd: DPDK not initialized: $(tail -3 "$d/vswitchd.log")"; return 1; }
 	ovsv add-br br0 -- set bridge br0 datapath_type=netdev || { tail -5 "$d/vswitchd.log"; return 1; }
+	[ -z "$(ovsv get Interface br0 error 2>/dev/null | tr -d '[]"')" ] || {
+		fail "OVS bridge br0: $(ovsv get Interface br0 error)"; return 1; }
 }
 ovs_stop() {
 	local d=$T/ovs f
@@ -52,6 +57,9 @@ ovs_stop() {
 	return 0
 }
 ovsv() { ovs-vsctl --db="$VESSEL_OVS_DB" --timeout=20 "$@"; }
+dpdk_ready() { [ "$(ovsv get Open_vSwitch . dpdk_initialized)" = true ]; }
+# OVS refreshes Interface statistics every 5 s
+ovs_rx_at_least() { [ "$(ovsv get Interface "$1" statistics:rx_packets 2>/dev/null || echo 0)" -ge "$2" ]; }
 
 # vnf NAME SCRIPT NIC-JSON-FIELDS: container NAME of the sample image on br0.
 vnf() {
@@ -76,8 +84,9 @@ test_two_vnfs_ping_through_ovs_dpdk() {
 	wait_until 120 grep -q ping-rc "$T/oa.out" || { fail "no ping result: $(tail -3 "$T/oa.out")"; return 1; }
 	assert_contains "$(cat "$T/oa.out")" "3 packets transmitted, 3 packets received" "oa pings ob through OVS" || return 1
 	local rx
+	wait_until 15 ovs_rx_at_least oa.eth0 3 || {
+		fail "OVS counted $(ovsv get Interface oa.eth0 statistics 2>&1) from oa"; return 1; }
 	rx=$(ovsv get Interface oa.eth0 statistics:rx_packets)
-	[ "$rx" -ge 3 ] || { fail "OVS counted $rx frames from oa"; return 1; }
 	rt delete --force oa || return 1
 	assert_eq "ob.eth0" "$(ovsv list-ports br0 | tr '\n' ' ' | sed 's/ $//')" "OVS ports after delete" || return 1
 	echo "OVS-DPDK: oa -> ob ping ok, oa.eth0 rx_packets $rx"
