@@ -111,6 +111,14 @@ static int setup_console(struct shim *s, struct vsl_err **err)
 	 * resizes of the master come as SIGWINCH and go on to the guest */
 	ioctl(slave, TIOCSCTTY, 0);
 	s->in_fd = s->out_fd = s->err_fd = s->pty_master = slave;
+	/* the pty is the workload's stdio now; create's stdio must not stay open
+	 * here: containerd's shim reads `create`'s output until EOF (runc's
+	 * create leaves nothing holding it either) */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+	if (null > 2)
+		close(null);
 	return 0;
 }
 

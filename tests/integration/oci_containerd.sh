@@ -17,7 +17,26 @@ test_ctr_run_rm() {
 	assert_eq 4 "$rc" "ctr run --rm exit code" || return 1
 	assert_contains "$out" ctr-out || return 1
 	assert_contains "$out" ctr-err || return 1
+	# -t: the shim hands vessel-runtime a --console-socket; ctr needs a tty itself
+	out=$(script -qec "ctr -a $SOCK -n $NS run --rm -t --runc-binary $RT_BIN --runc-root $ROOT --fifo-dir $CTD/fifo $OCI_IMAGE cr2 sh -c 'tty; exit 5'" /dev/null </dev/null); rc=$?
+	assert_eq 5 "$rc" "ctr run -t exit code" || return 1
+	assert_contains "$out" /dev/pts/ "ctr run -t has a tty" || return 1
 	assert_eq "" "$(c containers ls -q)" "containers after --rm" || return 1
+	oci_assert_clean
+}
+
+test_ctr_shim_sigkill() {
+	crun_ -d "$OCI_IMAGE" ck1 sleep 1000 >/dev/null || return 1
+	wait_until 30 is_status ck1 RUNNING || { fail "task not running"; return 1; }
+	local spid qpid
+	spid=$(jq .pid "$VROOT/ck1/state.json")
+	qpid=$(jq .qemuPid "$VROOT/ck1/state.json")
+	kill -9 "$spid"
+	wait_until 20 sh -c "! kill -0 $qpid 2>/dev/null" || { fail "QEMU $qpid outlived its shim"; return 1; }
+	wait_until 20 is_status ck1 STOPPED || { fail "containerd did not see the exit: $(c task ls)"; return 1; }
+	assert_eq stopped "$(rt --root "$VROOT" state ck1 | jq -r .status)" "runtime state" || return 1
+	c task rm ck1 >/dev/null || return 1
+	c containers rm ck1 || return 1
 	oci_assert_clean
 }
 
@@ -33,6 +52,9 @@ test_ctr_task_exec_ps_kill_pause_rm() {
 
 	out=$(c task exec --fifo-dir "$CTD/fifo" --exec-id e1 ct1 sh -c 'echo exec-out; exit 6'); rc=$?
 	assert_eq "6 exec-out" "$rc $out" "task exec exit code and output" || return 1
+	out=$(script -qec "ctr -a $SOCK -n $NS task exec -t --fifo-dir $CTD/fifo --exec-id et ct1 sh -c 'tty; exit 3'" /dev/null </dev/null); rc=$?
+	assert_eq 3 "$rc" "task exec -t exit code" || return 1
+	assert_contains "$out" /dev/pts/ "task exec -t has a tty" || return 1
 
 	c task exec --fifo-dir "$CTD/fifo" --exec-id e2 ct1 sleep 300 >/dev/null 2>&1 &
 	local epid=$!
