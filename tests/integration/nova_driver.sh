@@ -6,7 +6,8 @@
 # vhost-user VIFs, a flavor with too many dedicated cores. VM: an instance
 # with dedicated vCPUs on 2M hugepages through spawn, pause, power off/on,
 # reboot and destroy, and an operator's VNF counted as reserved. TCP: the
-# driver on vesseld's TCP listener with the token from [vessel] token_file. OVS: a
+# driver on vesseld's TCP listener with the token from [vessel] token_file.
+# NIC: an instance with a vhost-user port on a real vessel-dp answers ping. OVS: a
 # vhost-user VIF with an OVS port profile plugged by os-vif into a private
 # OVS (ovsdb-server + ovs-vswitchd in a network namespace of its own).
 source "$VESSEL_TOP/tests/integration/agent_lib.inc"
@@ -34,6 +35,7 @@ nova_py() {
 	( cd "$VESSEL_TOP/contrib/openstack/tests" &&
 	  VESSEL_NOVA_CONF=${NOVA_CONF:-} VESSEL_SOCK=$SOCK VESSEL_T=$T VESSEL_IMAGE_TAR=$T/busybox.tar \
 		VESSEL_RUNTIME=$RUNTIME VESSEL_OVSDB=${OVSDB:-} VESSEL_TCP_URL=${TCP_URL:-} VESSEL_TOKEN_FILE=$T/token \
+		VESSEL_NOVA_NET=${NOVA_NET:-} VESSEL_NOVA_NETNS=${NOVA_NETNS:-} \
 		"$NOVA_PY" -m unittest -v "test_vessel_driver.$1" ) >"$T/py.out" 2>&1
 	rc=$?
 	cat "$T/py.out"
@@ -89,4 +91,22 @@ test_nova_driver_tcp_token() {
 	head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/token"
 	agent_start --listen-tcp "127.0.0.1:$port" --token-file "$T/token" || return 1
 	TCP_URL=http://127.0.0.1:$port nova_py TCP
+}
+
+# A Neutron network as a bridge domain on a real vessel-dp with a net_tap
+# port (the "gateway" 10.78.0.1 in a netns of its own); the instance gets
+# the port's fixed IP through vessel-init and answers ping over vhost-user.
+test_nova_driver_vhostuser_nic() {
+	agent_need_vm
+	source "$VESSEL_TOP/tests/integration/dataplane_lib.inc"
+	dp_setup
+	dp_start || return 1
+	agent_start --dp-socket "$T/dp.sock" || return 1
+	NOVA_NET=$(cat /proc/sys/kernel/random/uuid)
+	api_json POST /v1/networks "{\"name\":\"nova-$NOVA_NET\"}"
+	assert_eq true "$(jq -r .applied <<<"$BODY")" "network on the dataplane: $BODY" || return 1
+	tap_port gw bridge="nova-$NOVA_NET" || fail "tap port" || return 1
+	NOVA_NETNS=vt$DP_ID-gw
+	ip -n "$NOVA_NETNS" addr add 10.78.0.1/24 dev t0 || return 1
+	nova_py NIC
 }

@@ -87,19 +87,28 @@ def image_meta(image_id=GLANCE_ID, **props):
         'disk_format': 'raw', 'properties': props})
 
 
-def vhostuser_vif(mode='server', net_id=None, ovs=False):
+def vhostuser_vif(mode='server', net_id=None, ovs=False, ip=None):
+    """A Neutron port bound as vhost-user; ip: its fixed IPv4 address in
+    a /24 whose .1 is the gateway."""
     details = {network_model.VIF_DETAILS_VHOSTUSER_MODE: mode,
                network_model.VIF_DETAILS_VHOSTUSER_SOCKET:
                    '/run/vessel/vhost/vhu-test.sock'}
     if ovs:
         details[network_model.VIF_DETAILS_VHOSTUSER_OVS_PLUG] = True
         details[network_model.VIF_DETAILS_OVS_DATAPATH_TYPE] = 'netdev'
+    subnets = []
+    if ip:
+        net = ip.rsplit('.', 1)[0]
+        subnets.append(network_model.Subnet(
+            cidr=net + '.0/24',
+            gateway=network_model.IP(address=net + '.1', type='gateway'),
+            ips=[network_model.FixedIP(address=ip)]))
     return network_model.VIF(
         id=str(uuid.uuid4()), address='52:54:00:aa:bb:01',
         type=network_model.VIF_TYPE_VHOSTUSER, details=details,
         network=network_model.Network(id=net_id or str(uuid.uuid4()),
                                       bridge='br-int' if ovs else None,
-                                      subnets=[]))
+                                      subnets=subnets))
 
 
 class Base(unittest.TestCase):
@@ -190,9 +199,9 @@ class NoVM(Base):
             self.ctx, flavor=flavor(2, 256, **{'hw:cpu_policy': 'dedicated',
                                                'hw:numa_nodes': '1',
                                                'hw:mem_page_size': '2MB'}))
-        vif = vhostuser_vif()
+        vif, vif2 = vhostuser_vif(ip='10.9.8.7'), vhostuser_vif()
         spec = self.drv.vnf_spec(inst, image_meta(), 'sha256:ab',
-                                 network_model.NetworkInfo([vif]), node)
+                                 network_model.NetworkInfo([vif, vif2]), node)
         self.assertEqual(inst.uuid, spec['name'])
         self.assertEqual((2, 256, 'dedicated', 'auto', '2M'),
                          (spec['vcpus'], spec['memory_mb'],
@@ -202,6 +211,9 @@ class NoVM(Base):
                           'nova_instance_uuid': inst.uuid,
                           'nova_instance_name': inst.name}, spec['labels'])
         self.assertEqual([{'network': 'nova-' + vif['network']['id'],
+                           'mac': '52:54:00:aa:bb:01', 'ip': '10.9.8.7/24',
+                           'routes': [{'to': 'default', 'via': '10.9.8.1'}]},
+                          {'network': 'nova-' + vif2['network']['id'],
                            'mac': '52:54:00:aa:bb:01'}], spec['nics'])
         # an OVS-DPDK port cannot be given to a VNF yet: refused, named
         ovs = vhostuser_vif(ovs=True)
@@ -346,11 +358,11 @@ class NoVM(Base):
             n = self.api.network_get('nova-' + v['network']['id'])
             self.assertEqual('bridge', n['type'])
         self.drv.plug_vifs(inst, nets)     # again: idempotent
+        # the bridge domains stay (other instances, the uplink), as br-int
+        # stays with os-vif; a VNF's port goes with the VNF
         self.drv.unplug_vifs(inst, nets)
         for v in (a, b):
-            with self.assertRaises(vclient.VesselAPIError) as cm:
-                self.api.network_get('nova-' + v['network']['id'])
-            self.assertEqual(404, cm.exception.status)
+            self.api.network_get('nova-' + v['network']['id'])
         # QEMU as vhost-user client: refused, nothing created
         c = vhostuser_vif(mode='client')
         with self.assertRaises(exception.VirtualInterfacePlugException) as cm:
@@ -537,6 +549,40 @@ class TCP(unittest.TestCase):
                 drv.init_host(CONF.host)
             with self.assertRaises(exception.HypervisorUnavailable):
                 drv.list_instance_uuids()
+
+
+class NIC(Base):
+    """A Nova instance with a vhost-user port on a real vessel-dp: the shell
+    test created the Neutron network's bridge domain with a net_tap port
+    whose netns (VESSEL_NOVA_NETNS) holds the gateway 10.78.0.1."""
+
+    def test_instance_reachable_through_vessel_dp(self):
+        net_id, netns = (os.environ.get('VESSEL_NOVA_NET'),
+                         os.environ.get('VESSEL_NOVA_NETNS'))
+        if not net_id:
+            self.skipTest('VESSEL_NOVA_NET not set')
+        vif = vhostuser_vif(net_id=net_id, ip='10.78.0.2')
+        nets = network_model.NetworkInfo([vif])
+        inst = self.instance(flavor(1, 128))
+        self.drv.spawn(self.ctx, inst, image_meta(), [], None, {},
+                       network_info=nets)
+        vnf = self.api.vnf_get(inst.uuid)
+        port = vnf['id'] + '.eth0'
+
+        def ports():
+            dp = self.api.node()['dataplane']
+            return {p['name']: p for p in dp['ports']}
+
+        self.assertIn(port, ports())
+        self.assertEqual('nova-' + net_id, ports()[port].get('bridge'))
+        ping = ['ip', 'netns', 'exec', netns, 'ping', '-c', '1', '-W', '1',
+                '10.78.0.2']
+        self.assertTrue(wait_for(lambda: subprocess.run(
+            ping, capture_output=True).returncode == 0),
+            'the instance does not answer ping through vessel-dp')
+        self.drv.destroy(self.ctx, inst, nets)
+        self.assertNotIn(port, ports())
+        self.assertTrue(self.api.network_get('nova-' + net_id)['applied'])
 
 
 def ovs_vsctl(*args):

@@ -404,10 +404,28 @@ class VesselDriver(driver.ComputeDriver):
                     'vif %s: an OVS-DPDK port (plugged by os-vif) cannot be '
                     'given to a VNF yet: vesseld attaches NICs to vessel-dp '
                     'bridge domains only' % vif['id'])
-            nics.append({'network': network_name(vif), 'mac': vif['address']})
+            nics.append(self._nic(vif))
         if nics:
             spec['nics'] = nics
         return spec
+
+    @staticmethod
+    def _nic(vif):
+        """A VNF NIC from a Neutron port: its network's bridge domain, its
+        MAC, and its first fixed IPv4 address with the subnet's gateway as
+        default route (vessel-init configures them in the guest, which has
+        no DHCP client or cloud-init)."""
+        nic = {'network': network_name(vif), 'mac': vif['address']}
+        for subnet in (vif['network'] or {}).get('subnets', []):
+            if subnet['version'] != 4 or not subnet['ips']:
+                continue
+            prefix = subnet['cidr'].split('/')[1]
+            nic['ip'] = '%s/%s' % (subnet['ips'][0]['address'], prefix)
+            gw = subnet['gateway'] and subnet['gateway']['address']
+            if gw:
+                nic['routes'] = [{'to': 'default', 'via': gw}]
+            break
+        return nic
 
     def _ensure_image(self, context, image_meta):
         """The Vessel image of a Glance image: found by the Glance id (the
@@ -584,9 +602,10 @@ class VesselDriver(driver.ComputeDriver):
                 raise _nova_error(e, instance, 'plug_vifs')
 
     def unplug_vifs(self, instance, network_info):
-        """Undoes plug_vifs: OVS ports through os-vif; a bridge domain is
-        deleted when no VNF uses it any more (vesseld answers 409 while one
-        does, which is fine)."""
+        """Undoes plug_vifs for OVS ports (os-vif deletes the port). A
+        vessel-dp bridge domain stays, as os-vif leaves br-int: other
+        instances and the uplink use it; the VNF's own port
+        (<vnf id>.<ifname>) goes away with the VNF."""
         for vif in network_info:
             try:
                 osv = self._osvif(vif)
@@ -595,11 +614,3 @@ class VesselDriver(driver.ComputeDriver):
             if osv.plugin == 'ovs':
                 os_vif.unplug(osv,
                               os_vif_util.nova_to_osvif_instance(instance))
-                continue
-            try:
-                self.client.network_delete(network_name(vif))
-            except vclient.VesselAPIError as e:
-                if e.status not in (404, 409):
-                    LOG.warning('vessel: unplug %s: %s', vif['id'], e)
-            except vclient.VesselError as e:
-                raise _nova_error(e, instance, 'unplug_vifs')
