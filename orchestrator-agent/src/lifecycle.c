@@ -250,6 +250,9 @@ static json_t *bundle_config(struct vsl_agent *a, const char *id, json_t *spec, 
 			    json_is_integer(nn) ? json_sprintf("%lld", json_integer_value(nn)) : json_string("auto"));
 	json_object_set_new(ann, "org.vessel.hugepage_size", json_copy(json_object_get(spec, "hugepage_size")));
 	json_object_set_new(ann, "org.vessel.vnf.name", json_copy(json_object_get(spec, "name")));
+	if (json_is_string(json_object_get(spec, "hypervisor")))
+		json_object_set_new(ann, "org.vessel.hypervisor",
+				    json_copy(json_object_get(spec, "hypervisor")));
 	json_array_foreach(json_object_get(spec, "nics"), i, v) {
 		json_t *net = json_pack("{s:s, s:O, s:s#}", "backend", "vessel-dp", "bridge",
 					json_object_get(v, "network"), "ifname", "eth", 3);

@@ -239,7 +239,7 @@ static int prepare(struct vsl_agent *a, struct vsl_err **err)
 		if (mkdirs(d, 0700) < 0)
 			return vsl_err_make(err, errno, "state directory `%s`", d);
 	}
-	if (mkdirs(c->run_dir, 0755) < 0 || mkdirs(c->runtime_root, 0700) < 0)
+	if (mkdirs(c->run_dir, 0755) < 0 || mkdirs(c->runtime_root, 0711) < 0)
 		return vsl_err_make(err, errno, "run directory `%s`", c->run_dir);
 	/* leftovers of imports interrupted by a crash */
 	cleanup_free char *tmp = xasprintf("%s/tmp", c->state_dir);

@@ -359,11 +359,12 @@ json_t *vsl_spec_vnf(json_t *in, struct vsl_api_err *e)
 {
 	static const char *const keys[] = { "name", "image", "vcpus", "memory_mb", "cpu_policy",
 					    "numa_node", "hugepage_size", "nics", "args", "env",
-					    "labels", "restart_policy", NULL };
+					    "labels", "restart_policy", "hypervisor", NULL };
 	static const char *const policies[] = { "shared", "dedicated", NULL };
 	static const char *const hps[] = { "none", "2M", "1G", NULL };
 	static const char *const restarts[] = { "never", "on-failure", "always", NULL };
-	const char *name, *image, *cpu_policy, *hp, *restart;
+	static const char *const hypervisors[] = { "qemu", "libvirt", NULL };
+	const char *name, *image, *cpu_policy, *hp, *restart, *hv = NULL;
 	long long vcpus, mem, node = -1;
 	if (!json_is_object(in)) {
 		vsl_api_err_set(e, 400, "invalid_json", NULL, "request body must be a JSON object");
@@ -388,7 +389,9 @@ json_t *vsl_spec_vnf(json_t *in, struct vsl_api_err *e)
 	    get_int(in, "memory_mb", "memory_mb", 64, 65536, 256, &mem, e) < 0 ||
 	    get_enum(in, "cpu_policy", "cpu_policy", policies, &cpu_policy, e) < 0 ||
 	    get_enum(in, "hugepage_size", "hugepage_size", hps, &hp, e) < 0 ||
-	    get_enum(in, "restart_policy", "restart_policy", restarts, &restart, e) < 0)
+	    get_enum(in, "restart_policy", "restart_policy", restarts, &restart, e) < 0 ||
+	    (json_object_get(in, "hypervisor") != NULL &&
+	     get_enum(in, "hypervisor", "hypervisor", hypervisors, &hv, e) < 0))
 		return NULL;
 	json_t *nn = json_object_get(in, "numa_node");
 	if (nn && json_is_string(nn) && strcmp(json_string_value(nn), "auto") == 0) {
@@ -403,6 +406,8 @@ json_t *vsl_spec_vnf(json_t *in, struct vsl_api_err *e)
 				"vcpus", (json_int_t)vcpus, "memory_mb", (json_int_t)mem, "cpu_policy",
 				cpu_policy, "hugepage_size", hp, "restart_policy", restart);
 	json_object_set_new(out, "numa_node", node < 0 ? json_string("auto") : json_integer(node));
+	if (hv != NULL) /* absent: the node's choice (vessel-runtime's VESSEL_HYPERVISOR) */
+		json_object_set_new(out, "hypervisor", json_string(hv));
 	json_t *nics = json_object_get(in, "nics"), *arr = json_array();
 	json_object_set_new(out, "nics", arr);
 	if (nics && !json_is_null(nics)) {

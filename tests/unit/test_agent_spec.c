@@ -33,6 +33,7 @@ static void test_defaults(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "hugepage_size")), "none");
 	assert_string_equal(json_string_value(json_object_get(o, "restart_policy")), "never");
 	assert_int_equal(json_array_size(json_object_get(o, "nics")), 0);
+	assert_null(json_object_get(o, "hypervisor")); /* the node's choice */
 	json_decref(o);
 }
 
@@ -45,8 +46,9 @@ static void test_full(void **state)
 			  "\"nics\":[{\"network\":\"bd0\",\"vlan\":100,\"mac\":\"52:54:00:00:00:01\","
 			  "\"ip\":\"10.0.0.1/24\",\"routes\":[{\"to\":\"default\",\"via\":\"10.0.0.254\"}]}],"
 			  "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":{\"A\":\"1\"},\"labels\":{\"nova/uuid\":\"x\"},"
-			  "\"restart_policy\":\"on-failure\"}", &e);
+			  "\"restart_policy\":\"on-failure\",\"hypervisor\":\"libvirt\"}", &e);
 	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "hypervisor")), "libvirt");
 	assert_int_equal(json_integer_value(json_object_get(o, "numa_node")), 0);
 	json_t *nic = json_array_get(json_object_get(o, "nics"), 0);
 	assert_int_equal(json_integer_value(json_object_get(nic, "vlan")), 100);
@@ -75,6 +77,7 @@ static const struct {
 	{ "{\"name\":\"a\",\"image\":\"x\",\"numa_node\":-1}", "numa_node", "out_of_range", 400 },
 	{ "{\"name\":\"a\",\"image\":\"x\",\"hugepage_size\":\"4K\"}", "hugepage_size", "invalid_value", 400 },
 	{ "{\"name\":\"a\",\"image\":\"x\",\"restart_policy\":\"sometimes\"}", "restart_policy", "invalid_value", 400 },
+	{ "{\"name\":\"a\",\"image\":\"x\",\"hypervisor\":\"xen\"}", "hypervisor", "invalid_value", 400 },
 	{ "{\"name\":\"a\",\"image\":\"x\",\"colour\":\"red\"}", "colour", "unknown_field", 400 },
 	{ "{\"name\":\"a\",\"image\":\"x\",\"nics\":{}}", "nics", "invalid_type", 400 },
 	{ "{\"name\":\"a\",\"image\":\"x\",\"nics\":[{}]}", "nics[0].network", "missing_field", 400 },
