@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/oci_lib.inc"
 
 setup() { ctd_setup; }
-teardown() { ctd_teardown; }
+teardown() { oci_teardown_once; }
 
 task_status() { c task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
 is_status() { [ "$(task_status "$1")" = "$2" ]; }

@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/oci_lib.inc"
 
 setup() { oci_setup; }
-teardown() { oci_podman_teardown; }
+teardown() { oci_teardown_once; }
 
 state_of() { pm inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 exit_of() { pm inspect -f '{{.State.ExitCode}}' "$1" 2>/dev/null; }
