@@ -25,6 +25,9 @@ test_podman_run_rm_and_tty() {
 	assert_eq 2 "$rc" "podman run -t exit code" || return 1
 	assert_contains "$out" /dev/pts/ "tty in the guest" || return 1
 	assert_contains "$out" stdin-is-tty || return 1
+	# run -i: stdin through conmon to the workload
+	out=$(printf 'line-1\nline-2\n' | pm run --rm -i --network none "$OCI_IMAGE" sh -c 'wc -l; exit 0'); rc=$?
+	assert_eq "0 2" "$rc $(tr -d ' ' <<<"$out")" "podman run -i: lines read by the workload" || return 1
 	assert_eq "" "$(pm ps -aq)" "containers after --rm" || return 1
 	oci_assert_clean
 }
@@ -48,6 +51,9 @@ test_podman_detached_exec_pause_kill_stop_restart() {
 	out=$(pm exec -t pd1 sh -c 'tty' </dev/null); rc=$?
 	assert_eq 0 "$rc" "podman exec -t" || return 1
 	assert_contains "$out" /dev/pts/ "exec -t has a tty" || return 1
+	pm exec -d pd1 sh -c 'sleep 0.5; echo detached-exec >/tmp/mark' >/dev/null || { fail "podman exec -d"; return 1; }
+	wait_until 20 sh -c "podman --runtime vessel exec pd1 cat /tmp/mark 2>/dev/null | grep -q detached-exec" ||
+		{ fail "podman exec -d did not run"; return 1; }
 	pm exec pd1 /no/such/program 2>"$T/err"; rc=$?
 	assert_eq 127 "$rc" "exec of a missing program" || return 1
 	assert_contains "$(cat "$T/err")" "no/such/program" || return 1
