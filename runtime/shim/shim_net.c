@@ -28,7 +28,8 @@ int shim_net_parse(struct shim *s, struct vsl_err **err)
 		return vsl_err_wrap(err, "container `%s`", s->id);
 	if (s->n_nics == 0)
 		return 0;
-	if (realpath(s->root, root) == NULL)
+	/* the shim runs in <root>/<id>: a relative --root is resolved from there */
+	if (realpath(s->root[0] == '/' ? s->root : "..", root) == NULL)
 		return vsl_err_make(err, errno, "container `%s`: runtime root `%s`", s->id, s->root);
 	s->vhost_root = xstrdup(root);
 	struct vsl_net_ctx c;
