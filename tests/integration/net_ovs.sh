@@ -6,12 +6,15 @@
 # ovsdb-server and ovs-vswitchd (DPDK build) are started by the test in a
 # private run directory ($T/ovs: own database, sockets, logs; EAL
 # --in-memory with a unique file prefix and small socket memory) and stopped
-# by pid, as perf/dataplane/run does.
+# by pid, as perf/dataplane/run does; ovs-vswitchd runs in a network
+# namespace of its own (its netdev datapath's tap devices stay private).
 source "$(dirname "${BASH_SOURCE[0]}")/runtime_common.sh"
 
 VNF_SRC=$VESSEL_BUILD/vnf/iperf3
 OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 OVS_HUGE=0
+OVS_NS=vnovs$$
+OVS_NS_MADE=0
 
 setup() {
 	rt_setup
@@ -39,24 +42,31 @@ ovs_start() {
 	ovsv --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=256 \
 		other_config:pmd-cpu-mask=0x2 other_config:dpdk-lcore-mask=0x1 \
 		"other_config:dpdk-extra=--no-pci --in-memory --file-prefix=vnovs$$"
-	"$OVS_VSWITCHD" "$VESSEL_OVS_DB" --pidfile="$d/vswitchd.pid" --detach --log-file="$d/vswitchd.log" \
+	# its own netns: the netdev datapath makes tap devices (ovs-netdev, br0)
+	# whose names would collide with another OVS on the host
+	ip netns add "$OVS_NS" || return 1
+	OVS_NS_MADE=1
+	ip netns exec "$OVS_NS" "$OVS_VSWITCHD" "$VESSEL_OVS_DB" --pidfile="$d/vswitchd.pid" --detach --log-file="$d/vswitchd.log" \
 		>>"$d/vswitchd.out" 2>&1 || {
 		tail -5 "$d/vswitchd.log"; return 1; }
 	# DPDK init takes a while on a loaded host; a netdev bridge added before it fails
 	wait_until 60 dpdk_ready || { fail "ovs-vswitchd: DPDK not initialized: $(tail -3 "$d/vswitchd.log")"; return 1; }
-	ovsv add-br br0 -- set bridge br0 datapath_type=netdev || { tail -5 "$d/vswitchd.log"; return 1; }
-	[ -z "$(ovsv get Interface br0 error 2>/dev/null | tr -d '[]"')" ] || {
-		fail "OVS bridge br0: $(ovsv get Interface br0 error)"; return 1; }
+	ovsv add-br br0 -- set bridge br0 datapath_type=netdev >>"$d/vsctl.out" 2>&1
+	wait_until 20 bridge_ready || {
+		fail "OVS bridge br0 not up: $(grep -E 'ERR|WARN|br0' "$d/vswitchd.log" | tail -5)"; return 1; }
 }
 ovs_stop() {
 	local d=$T/ovs f
 	for f in vswitchd ovsdb; do
 		[ -f "$d/$f.pid" ] && kill -9 "$(cat "$d/$f.pid")" 2>/dev/null
 	done
+	sleep 0.3
+	if [ "$OVS_NS_MADE" = 1 ]; then ip netns del "$OVS_NS" 2>/dev/null; OVS_NS_MADE=0; fi
 	if [ "$OVS_HUGE" = 1 ]; then "$VESSEL_TOP/scripts/hugepages" release >/dev/null; OVS_HUGE=0; fi
 	return 0
 }
 ovsv() { ovs-vsctl --db="$VESSEL_OVS_DB" --timeout=20 "$@"; }
+bridge_ready() { [ "$(ovsv get Interface br0 ofport 2>/dev/null)" -ge 0 ] 2>/dev/null && [ -z "$(ovsv get Interface br0 error 2>/dev/null | tr -d '[]\"')" ]; }
 dpdk_ready() { [ "$(ovsv get Open_vSwitch . dpdk_initialized)" = true ]; }
 # OVS refreshes Interface statistics every 5 s
 ovs_rx_at_least() { [ "$(ovsv get Interface "$1" statistics:rx_packets 2>/dev/null || echo 0)" -ge "$2" ]; }
