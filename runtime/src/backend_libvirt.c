@@ -75,8 +75,8 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* True if the user (uid, gid) may search (x) every directory above path and
- * has `want` (a mode bit set for "other") on path itself. */
+/* True if the user (uid, gid) has the permission `other_bit` (given as the
+ * "other" bit, e.g. S_IXOTH) on the file st describes, by its mode bits. */
 static bool bits_ok(const struct stat *st, uid_t uid, gid_t gid, mode_t other_bit)
 {
 	if (st->st_uid == uid)
@@ -86,6 +86,9 @@ static bool bits_ok(const struct stat *st, uid_t uid, gid_t gid, mode_t other_bi
 	return st->st_mode & other_bit;
 }
 
+/* Checks that the user (uid, gid) can search every directory above path and,
+ * if want (an "other" bit) is non-zero, has that permission on path itself.
+ * The error names the first directory or file that stops it. */
 static int check_reachable(const char *what, const char *path, uid_t uid, gid_t gid,
 			   mode_t want, struct vsl_err **err)
 {
