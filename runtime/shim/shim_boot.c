@@ -216,6 +216,8 @@ static void record_boot(struct shim *s, const Vessel__Ctl__Ready *ready, long t0
 {
 	if (s->vm.id[0] != '\0')
 		vsl_state_annotate(s->st, "org.vessel.libvirt.uuid", s->vm.id);
+	if (s->vm.handle[0] != '\0')
+		vsl_state_annotate(s->st, "org.vessel.libvirt.domain", s->vm.handle);
 	vsl_state_annotate(s->st, "org.vessel.kernel_release", ready->kernel_release);
 	vsl_state_annotate(s->st, "org.vessel.accel", vsl_accel_name(s->accel));
 	vsl_info("container `%s`: guest kernel %s booted under %s, vessel-init %s READY after %ld ms",

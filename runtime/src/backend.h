@@ -33,6 +33,7 @@ struct vsl_vm {
 	int status;           /* wait status of the hypervisor process, when gone */
 	char log_path[256];   /* the hypervisor's own log, for error hints ("" if none) */
 	char id[64];          /* the backend's id of the VM (libvirt: domain UUID), "" if none */
+	char handle[160];     /* the backend's name of the VM (libvirt: domain name), "" if none */
 	void *priv;           /* the backend's */
 };
 
@@ -77,6 +78,8 @@ int vsl_backend_choose(const char *annotation, const char *node, const struct vs
 
 #define VSL_LIBVIRT_DEFAULT_URI "qemu:///system"
 #define VSL_LIBVIRT_DEFAULT_USER "libvirt-qemu"
+/* Domains are named $VESSEL_LIBVIRT_PREFIX<container id> (no prefix by
+ * default), so runtimes with separate roots can share one libvirtd. */
 
 struct vsl_domain_opts {
 	const char *name;     /* domain name: the container id */
@@ -88,7 +91,8 @@ struct vsl_domain_opts {
 /* Domain XML for spec (caller frees); NULL only if libxml2 fails. */
 char *vsl_vm_domain_xml(const struct vsl_vm_spec *spec, const struct vsl_domain_opts *o);
 
-/* Destroys the transient domain `name` if it still runs with the given UUID
+/* Destroys the transient domain `name` (as recorded at start, prefix
+ * included) if it still runs with the given UUID
  * (recorded at start; NULL: any). For delete after a shim died. 1 if one was
  * destroyed, 0 if none, -1 with *err when libvirt cannot be asked. */
 int vsl_libvirt_destroy(const char *name, const char *uuid, struct vsl_err **err);

@@ -212,7 +212,7 @@ static int lv_create(struct vsl_vm *vm, struct lv_priv *p, const struct vsl_vm_s
 	if (emulator == NULL)
 		return vsl_err_make(err, ENOENT, "libvirt: QEMU binary `%s` not found",
 				    spec->qemu_bin ? spec->qemu_bin : "qemu-system-x86_64");
-	struct vsl_domain_opts o = { .name = vm->name, .dir = dir, .emulator = emulator,
+	struct vsl_domain_opts o = { .name = vm->handle, .dir = dir, .emulator = emulator,
 				     .uid = uid, .gid = gid };
 	cleanup_free char *xml = vsl_vm_domain_xml(spec, &o);
 	if (xml == NULL)
@@ -220,12 +220,12 @@ static int lv_create(struct vsl_vm *vm, struct lv_priv *p, const struct vsl_vm_s
 	vsl_debug("container `%s`: libvirt domain XML:\n%s", vm->name, xml);
 	p->dom = virDomainCreateXML(p->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
 	if (p->dom == NULL)
-		return vsl_err_make(err, 0, "libvirt refused domain `%s`: %s", vm->name,
+		return vsl_err_make(err, 0, "libvirt refused domain `%s`: %s", vm->handle,
 				    virGetLastErrorMessage());
 	char uuid[VIR_UUID_STRING_BUFLEN] = "";
 	virDomainGetUUIDString(p->dom, uuid);
 	snprintf(vm->id, sizeof(vm->id), "%s", uuid);
-	vm->pid = read_pid(vm->name);
+	vm->pid = read_pid(vm->handle);
 	return 0;
 }
 
@@ -236,7 +236,9 @@ static int lv_start(struct vsl_vm *vm, const struct vsl_vm_spec *spec, struct vs
 	vm->gone = false;
 	vm->status = 0;
 	vm->pid = 0;
-	snprintf(vm->log_path, sizeof(vm->log_path), "%s/%s.log", LV_LOG_DIR, vm->name);
+	const char *prefix = getenv("VESSEL_LIBVIRT_PREFIX");
+	snprintf(vm->handle, sizeof(vm->handle), "%s%s", prefix ? prefix : "", vm->name);
+	snprintf(vm->log_path, sizeof(vm->log_path), "%s/%s.log", LV_LOG_DIR, vm->handle);
 	char dir[PATH_MAX];
 	uid_t uid = 0;
 	gid_t gid = 0;

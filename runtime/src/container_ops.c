@@ -153,9 +153,10 @@ static int destroy_domain(const struct vsl_state *st, struct vsl_err **err)
 	if (!json_is_string(hv) || strcmp(json_string_value(hv), "libvirt") != 0)
 		return 0;
 	json_t *uuid = json_object_get(st->annotations, "org.vessel.libvirt.uuid");
-	if (!json_is_string(uuid))
+	json_t *name = json_object_get(st->annotations, "org.vessel.libvirt.domain");
+	if (!json_is_string(uuid) || !json_is_string(name))
 		return 0; /* the domain was never created */
-	if (vsl_libvirt_destroy(st->id, json_string_value(uuid), err) < 0)
+	if (vsl_libvirt_destroy(json_string_value(name), json_string_value(uuid), err) < 0)
 		return vsl_err_wrap(err, "container `%s`: delete", st->id);
 	return 0;
 }

@@ -11,7 +11,7 @@ RT_BACKEND=libvirt
 setup() { rt_setup; }
 teardown() { rt_teardown; }
 
-domain_exists() { lv_virsh domstate "$1" >/dev/null 2>&1; }
+domain_exists() { lv_virsh domstate "$(lv_dom "$1")" >/dev/null 2>&1; }
 no_domain() { ! domain_exists "$1"; }
 
 # expect_create_fail ID NEEDLE [runtime args...]: create fails, one error line
@@ -35,8 +35,8 @@ test_annotation_selects_libvirt_and_virsh_shows_the_microvm() {
 	"$RT_BIN" --root "$ROOT" create --bundle "$T/b" --pid-file "$T/pid" "$id" </dev/null \
 		>/dev/null 2>"$T/err" || { fail "create: $(cat "$T/err")"; return 1; }
 	"$RT_BIN" --root "$ROOT" start "$id" || return 1
-	assert_contains "$(lv_virsh list --name)" "$id" "virsh list" || return 1
-	local xml; xml=$(lv_virsh dumpxml "$id")
+	assert_contains "$(lv_virsh list --name)" "$(lv_dom "$id")" "virsh list" || return 1
+	local xml; xml=$(lv_virsh dumpxml "$(lv_dom "$id")")
 	assert_contains "$xml" "machine='microvm'" "dumpxml machine" || return 1
 	assert_contains "$xml" "<source type='memfd'/>" "dumpxml memfd" || return 1
 	assert_contains "$xml" "<access mode='shared'/>" "dumpxml shared memory" || return 1
@@ -44,8 +44,10 @@ test_annotation_selects_libvirt_and_virsh_shows_the_microvm() {
 	assert_contains "$xml" "$ROOT/$id/rootfs.erofs" "dumpxml rootfs" || return 1
 	local st; st=$("$RT_BIN" --root "$ROOT" state "$id")
 	assert_eq libvirt "$(jq -r '.annotations["org.vessel.hypervisor"]' <<<"$st")" "state annotation" || return 1
-	assert_eq "$(lv_virsh domuuid "$id")" "$(jq -r '.annotations["org.vessel.libvirt.uuid"]' <<<"$st")" \
-		"recorded UUID" || return 1
+	assert_eq "$(lv_virsh domuuid "$(lv_dom "$id")")" \
+		"$(jq -r '.annotations["org.vessel.libvirt.uuid"]' <<<"$st")" "recorded UUID" || return 1
+	assert_eq "$(lv_dom "$id")" "$(jq -r '.annotations["org.vessel.libvirt.domain"]' <<<"$st")" \
+		"recorded domain name" || return 1
 	# the QEMU libvirt started is the one in state.json, and runs as libvirt-qemu
 	local qpid; qpid=$(jq .qemuPid "$ROOT/$id/state.json")
 	assert_eq libvirt-qemu "$(ps -o user= -p "$qpid")" "QEMU user" || return 1
@@ -65,7 +67,7 @@ test_libvirtd_not_answering_is_a_clear_error() {
 test_libvirt_refusing_the_domain_is_a_clear_error() {
 	bundle_cmd "$T/b" 'true'
 	# libvirt cannot use /bin/true as an emulator and refuses the domain
-	VESSEL_QEMU=/bin/true expect_create_fail lvref$$ "libvirt refused domain \`lvref$$\`" || return 1
+	VESSEL_QEMU=/bin/true expect_create_fail lvref$$ "libvirt refused domain \`$(lv_dom lvref$$)\`" || return 1
 	# a refusal is not a KVM failure: nothing remembered as a fallback
 	[ ! -e "$VESSEL_LIB_DIR/accel-fallback.json" ] ||
 		assert_not_contains "$(cat "$VESSEL_LIB_DIR/accel-fallback.json")" "refused"
@@ -120,7 +122,7 @@ test_dumpxml_shows_the_placement() {
 	local cpu shared node
 	cpu=$(jq -r '.vcpu_cpus[0]' <<<"$place"); shared=$(jq -r .shared <<<"$place")
 	node=$(rt state "$id" | jq -r '.annotations["org.vessel.placement.node"]')
-	local x; x=$(lv_virsh dumpxml "$id")
+	local x; x=$(lv_virsh dumpxml "$(lv_dom "$id")")
 	local r=0
 	assert_contains "$x" "<vcpupin vcpu='0' cpuset='$cpu'/>" "vcpupin" || r=1
 	[ -z "$shared" ] || assert_contains "$x" "<emulatorpin cpuset='$shared'/>" "emulatorpin" || r=1
