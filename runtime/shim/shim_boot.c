@@ -73,16 +73,21 @@ static char *last_line(const char *file, const char *skip)
 	return last[0] ? xasprintf("%s: %s", file, last) : NULL;
 }
 
+static char *nic_wait_hint(struct shim *s)
+{
+	return xasprintf("no output from QEMU or the guest console: QEMU waits until the switch "
+			 "connects its NICs; check that %s has port `%s.%s` up",
+			 s->nics[0].backend == VSL_NIC_OVS ? "OVS" : "vessel-dp", s->id,
+			 s->nics[0].ifname);
+}
+
 static char *vm_failure_hint(struct shim *s)
 {
 	char *h = s->vm.log_path[0] ? last_line(s->vm.log_path, "info:") : NULL;
 	if (h == NULL)
 		h = last_line("console.log", NULL);
 	if (h == NULL && s->n_nics > 0) /* QEMU 7.2 blocks in vhost-user init, before the guest */
-		return xasprintf("no output from QEMU or the guest console: QEMU waits until the switch "
-				 "connects its NICs; check that %s has port `%s.%s` up",
-				 s->nics[0].backend == VSL_NIC_OVS ? "OVS" : "vessel-dp",
-				 s->id, s->nics[0].ifname);
+		return nic_wait_hint(s);
 	return h ? h : xstrdup("no output from QEMU or the guest console");
 }
 
@@ -159,8 +164,15 @@ static int boot_once(struct shim *s, enum vsl_accel accel, Vessel__Ctl__Frame **
 		if (s->plan->cpu_policy == VSL_CPU_DEDICATED)
 			spec.vcpu_cpus = s->plan->vcpu_cpu;
 	}
+	s->vm.start_timeout_ms = ready_timeout_ms(VSL_ACCEL_TCG); /* the generous bound */
 	if (s->vm.ops->start(&s->vm, &spec, err) < 0) {
 		s->vm.ops->release(&s->vm);
+		if ((*err)->code == ETIMEDOUT && s->n_nics > 0) { /* libvirt: blocked in NIC init */
+			cleanup_free char *hint = nic_wait_hint(s);
+			char *msg = xasprintf("%s (%s)", (*err)->msg, hint);
+			free((*err)->msg);
+			(*err)->msg = msg;
+		}
 		return -2; /* the VM never ran: nothing an accelerator change would fix */
 	}
 	vsl_ctl_reader_free(&s->rd);

@@ -34,6 +34,7 @@ struct vsl_vm {
 	char log_path[256];   /* the hypervisor's own log, for error hints ("" if none) */
 	char id[64];          /* the backend's id of the VM (libvirt: domain UUID), "" if none */
 	char handle[160];     /* the backend's name of the VM (libvirt: domain name), "" if none */
+	int start_timeout_ms; /* bound on a start that blocks (libvirt), 0: none */
 	void *priv;           /* the backend's */
 };
 

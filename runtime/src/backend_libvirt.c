@@ -22,6 +22,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,6 +205,73 @@ static pid_t read_pid(const char *name)
 	return (pid_t)pid;
 }
 
+/* virDomainCreateXML returns only once QEMU has initialised, and QEMU 7.2
+ * waits in vhost-user netdev init until the switch connects: a switch that
+ * never does would block create for good. The watchdog destroys the domain
+ * (from a connection of its own) after start_timeout_ms, which ends the
+ * create with an error. */
+struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done, fired;
+	int ms;
+	const char *name;
+};
+
+static void *watchdog_run(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += w->ms / 1000;
+	dl.tv_nsec += (long)(w->ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	int r = 0;
+	while (!w->done && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&w->cv, &w->mu, &dl);
+	w->fired = !w->done;
+	pthread_mutex_unlock(&w->mu);
+	if (!w->fired)
+		return NULL;
+	virConnectPtr c = virConnectOpen(lv_uri());
+	virDomainPtr d = c ? virDomainLookupByName(c, w->name) : NULL;
+	if (d != NULL) {
+		virDomainDestroy(d);
+		virDomainFree(d);
+	}
+	if (c != NULL)
+		virConnectClose(c);
+	return NULL;
+}
+
+static virDomainPtr create_bounded(struct vsl_vm *vm, virConnectPtr conn, const char *xml,
+				   bool *timed_out)
+{
+	struct watchdog w = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+			      .ms = vm->start_timeout_ms, .name = vm->handle };
+	pthread_t t;
+	bool watching = w.ms > 0 && pthread_create(&t, NULL, watchdog_run, &w) == 0;
+	virDomainPtr dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+	if (watching) {
+		pthread_mutex_lock(&w.mu);
+		w.done = true;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(t, NULL);
+	}
+	*timed_out = w.fired;
+	if (w.fired && dom != NULL) { /* it came up just as the watchdog fired */
+		virDomainDestroy(dom);
+		virDomainFree(dom);
+		dom = NULL;
+	}
+	return dom;
+}
+
 static int lv_create(struct vsl_vm *vm, struct lv_priv *p, const struct vsl_vm_spec *spec,
 		     const char *dir, uid_t uid, gid_t gid, struct vsl_err **err)
 {
@@ -218,7 +286,11 @@ static int lv_create(struct vsl_vm *vm, struct lv_priv *p, const struct vsl_vm_s
 	if (xml == NULL)
 		return vsl_err_make(err, ENOMEM, "libvirt: domain XML for `%s`", vm->name);
 	vsl_debug("container `%s`: libvirt domain XML:\n%s", vm->name, xml);
-	p->dom = virDomainCreateXML(p->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+	bool timed_out = false;
+	p->dom = create_bounded(vm, p->conn, xml, &timed_out);
+	if (p->dom == NULL && timed_out)
+		return vsl_err_make(err, ETIMEDOUT, "libvirt: domain `%s` did not start within %d ms",
+				    vm->handle, vm->start_timeout_ms);
 	if (p->dom == NULL)
 		return vsl_err_make(err, 0, "libvirt refused domain `%s`: %s", vm->handle,
 				    virGetLastErrorMessage());
