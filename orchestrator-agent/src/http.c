@@ -64,6 +64,9 @@ struct listener {
 	bool tcp;
 };
 
+/* Bytes past the body limit still read (and dropped) so the 413 reaches the client. */
+#define HTTP_DRAIN_MAX (8LL << 20)
+
 struct conn_ctx {
 	struct timespec start;
 	const struct vsl_route *route;
@@ -299,9 +302,17 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c, 
 	}
 	x->limit = x->route->upload ? a->cfg.max_upload : a->cfg.max_body;
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	if (cl && atoll(cl) > x->limit)
-		return send_err(c, x, 413, "payload_too_large", NULL,
-				"request body of %s bytes exceeds the limit of %lld bytes", cl, x->limit);
+	if (cl && atoll(cl) > x->limit) {
+		/* Answering before the body is read makes MHD close the socket
+		 * with unread data in it: the kernel resets the connection and
+		 * the client may never see the 413. Drain modest excesses and
+		 * answer after; refuse at once only what is far too big. */
+		if (atoll(cl) - x->limit > HTTP_DRAIN_MAX)
+			return send_err(c, x, 413, "payload_too_large", NULL,
+					"request body of %s bytes exceeds the limit of %lld bytes", cl, x->limit);
+		x->too_large = true;
+		return MHD_YES;
+	}
 	if (x->route->upload) {
 		x->upload_path = xasprintf("%s/tmp/upload.XXXXXX", a->cfg.state_dir);
 		x->upload_fd = mkostemp(x->upload_path, O_CLOEXEC);
@@ -331,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if ((long long)(x->len + *data_size) > x->limit) {
+		if (x->too_large || (long long)(x->len + *data_size) > x->limit) {
 			x->too_large = true;
 		} else if (x->upload_fd >= 0) {
 			if (write(x->upload_fd, data, *data_size) != (ssize_t)*data_size)
