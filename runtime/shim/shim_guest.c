@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "ctl_process.h"
 #include "shim.h"
 #include "vessel/cleanup.h"
 #include "vessel/log.h"
@@ -42,28 +43,10 @@ static bool mount_supported(const struct vsl_oci_mount *m)
 int shim_send_create(struct shim *s, struct vsl_err **err)
 {
 	const struct vsl_oci_config *c = s->cfg;
-	Vessel__Ctl__Process proc = VESSEL__CTL__PROCESS__INIT;
-	proc.n_args = c->n_args;
-	proc.args = c->args;
+	Vessel__Ctl__Process proc;
 	Vessel__Ctl__EnvVar envs[c->n_env + 1];
 	Vessel__Ctl__EnvVar *envp[c->n_env + 1];
-	for (size_t i = 0; i < c->n_env; i++) {
-		vessel__ctl__env_var__init(&envs[i]);
-		char *eq = strchr(c->env[i], '=');
-		envs[i].name = strndup(c->env[i], (size_t)(eq - c->env[i]));
-		envs[i].value = eq + 1;
-		envp[i] = &envs[i];
-	}
-	proc.n_env = c->n_env;
-	proc.env = envp;
-	proc.cwd = c->cwd;
-	proc.uid = c->uid;
-	proc.gid = c->gid;
-	proc.n_additional_gids = c->n_additional_gids;
-	proc.additional_gids = c->additional_gids;
-	proc.terminal = c->terminal;
-	proc.rows = c->rows ? c->rows : 24;
-	proc.cols = c->cols ? c->cols : 80;
+	vsl_ctl_process_fill(c, &proc, envs, envp);
 
 	Vessel__Ctl__Mount mounts[c->n_mounts + 1];
 	Vessel__Ctl__Mount *mountp[c->n_mounts + 1];
@@ -104,8 +87,7 @@ int shim_send_create(struct shim *s, struct vsl_err **err)
 	f.create = &cr;
 	int r = send_frame(s, &f, "Create", err);
 	shim_net_ifaces_free(&nets);
-	for (size_t i = 0; i < c->n_env; i++)
-		free(envs[i].name);
+	vsl_ctl_process_env_free(envs, c->n_env);
 	return r;
 }
 

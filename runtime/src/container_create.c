@@ -179,21 +179,6 @@ static void reap_failed_shim(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct vsl_err **err)
-{
-	cleanup_free char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
-	FILE *f = fopen(tmp, "we");
-	if (f == NULL)
-		return vsl_err_make(err, errno, "--pid-file `%s`", path);
-	fprintf(f, "%d", (int)pid);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return vsl_err_make(err, e, "--pid-file `%s`", path);
-	}
-	return 0;
-}
-
 static int spawn_shim(const struct vsl_runtime *rt, const struct vsl_create_opts *o,
 		      const char *bundle, pid_t *shim_pid, struct vsl_err **err)
 {
@@ -255,7 +240,7 @@ int vsl_container_create(const struct vsl_runtime *rt, const struct vsl_create_o
 		r = build_rootfs(dir, cfg->root_path, err);
 	if (r == 0)
 		r = spawn_shim(rt, o, bundle, shim_pid, err);
-	if (r == 0 && o->pid_file != NULL && write_pid_file(o->pid_file, *shim_pid, err) < 0) {
+	if (r == 0 && o->pid_file != NULL && vsl_state_write_pid_file(o->pid_file, *shim_pid, err) < 0) {
 		kill(*shim_pid, SIGKILL);
 		waitpid(*shim_pid, NULL, 0);
 		r = -1;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "ctl_process.h"
 #include "control.pb-c.h"
 #include "oci_config.h"
 #include "oci_process.h"
@@ -146,33 +147,14 @@ static int exec_config(const struct vsl_state *st, const struct vsl_exec_opts *o
 /* Packs a config's process as a vessel.ctl.Process (caller frees *buf). */
 static uint8_t *pack_process(const struct vsl_oci_config *c, size_t *len)
 {
-	Vessel__Ctl__Process p = VESSEL__CTL__PROCESS__INIT;
+	Vessel__Ctl__Process p;
 	Vessel__Ctl__EnvVar envs[c->n_env + 1];
 	Vessel__Ctl__EnvVar *envp[c->n_env + 1];
-	for (size_t i = 0; i < c->n_env; i++) {
-		vessel__ctl__env_var__init(&envs[i]);
-		char *eq = strchr(c->env[i], '=');
-		envs[i].name = strndup(c->env[i], (size_t)(eq - c->env[i]));
-		envs[i].value = eq + 1;
-		envp[i] = &envs[i];
-	}
-	p.n_args = c->n_args;
-	p.args = c->args;
-	p.n_env = c->n_env;
-	p.env = envp;
-	p.cwd = c->cwd;
-	p.uid = c->uid;
-	p.gid = c->gid;
-	p.n_additional_gids = c->n_additional_gids;
-	p.additional_gids = c->additional_gids;
-	p.terminal = c->terminal;
-	p.rows = c->rows ? c->rows : 24;
-	p.cols = c->cols ? c->cols : 80;
+	vsl_ctl_process_fill(c, &p, envs, envp);
 	*len = vessel__ctl__process__get_packed_size(&p);
 	uint8_t *buf = xmalloc(*len ? *len : 1);
 	vessel__ctl__process__pack(&p, buf);
-	for (size_t i = 0; i < c->n_env; i++)
-		free(envs[i].name);
+	vsl_ctl_process_env_free(envs, c->n_env);
 	return buf;
 }
 
@@ -353,21 +335,6 @@ static __attribute__((noreturn)) void detached_client(const struct vsl_runtime *
 	_exit(status & 0xff);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct vsl_err **err)
-{
-	cleanup_free char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
-	FILE *f = fopen(tmp, "we");
-	if (f == NULL)
-		return vsl_err_make(err, errno, "--pid-file `%s`", path);
-	fprintf(f, "%d", (int)pid);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return vsl_err_make(err, e, "--pid-file `%s`", path);
-	}
-	return 0;
-}
-
 static int run_detached(const struct vsl_runtime *rt, struct client *c,
 			const struct vsl_exec_opts *o, const uint8_t *spec, size_t len, int fds[3],
 			struct vsl_err **err)
@@ -401,7 +368,7 @@ static int run_detached(const struct vsl_runtime *rt, struct client *c,
 		waitpid(pid, NULL, 0);
 		return vsl_err_make(err, 0, "%s", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
 	}
-	int r = o->pid_file ? write_pid_file(o->pid_file, pid, err) : 0;
+	int r = o->pid_file ? vsl_state_write_pid_file(o->pid_file, pid, err) : 0;
 	if (r < 0)
 		kill(pid, SIGKILL);
 	close(go[1]); /* the client may end now */

@@ -318,3 +318,19 @@ void vsl_state_freep(struct vsl_state **st)
 	vsl_state_free(*st);
 	*st = NULL;
 }
+
+int vsl_state_write_pid_file(const char *path, pid_t pid, struct vsl_err **err)
+{
+	cleanup_free char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	FILE *f = fopen(tmp, "we");
+	if (f == NULL)
+		return vsl_err_make(err, errno, "--pid-file `%s`", path);
+	fprintf(f, "%d", (int)pid);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return vsl_err_make(err, e, "--pid-file `%s`", path);
+	}
+	return 0;
+}
+

@@ -86,4 +86,9 @@ void vsl_state_free(struct vsl_state *st);
 void vsl_state_freep(struct vsl_state **st);
 #define cleanup_state __attribute__((cleanup(vsl_state_freep)))
 
+/* Writes pid to path atomically (a temporary file renamed into place), as
+ * --pid-file of create and exec: a manager polling the file never reads a
+ * partial number. Errors name the --pid-file path. */
+int vsl_state_write_pid_file(const char *path, pid_t pid, struct vsl_err **err);
+
 #endif
