@@ -64,10 +64,13 @@ struct vsl_backend {
 };
 
 extern const struct vsl_backend vsl_backend_qemu;
+/* In the module backend-libvirt.so (runtime/libvirt/), loaded by
+ * vsl_backend_find on first use. */
 extern const struct vsl_backend vsl_backend_libvirt;
 
-/* "qemu" or "libvirt" -> backend; NULL if unknown. */
-const struct vsl_backend *vsl_backend_find(const char *name);
+/* "qemu" or "libvirt" -> backend; NULL if unknown, or NULL with *err when
+ * the libvirt module cannot be loaded. */
+const struct vsl_backend *vsl_backend_find(const char *name, struct vsl_err **err);
 
 /* The backend name for a container: the annotation org.vessel.hypervisor
  * (may be NULL) wins over the node's choice (may be NULL), default "qemu".
@@ -97,5 +100,7 @@ char *vsl_vm_domain_xml(const struct vsl_vm_spec *spec, const struct vsl_domain_
  * (recorded at start; NULL: any). For delete after a shim died. 1 if one was
  * destroyed, 0 if none, -1 with *err when libvirt cannot be asked. */
 int vsl_libvirt_destroy(const char *name, const char *uuid, struct vsl_err **err);
+/* The module's implementation of vsl_libvirt_destroy (which loads it). */
+int vsl_libvirt_module_destroy(const char *name, const char *uuid, struct vsl_err **err);
 
 #endif

@@ -1,4 +1,4 @@
-# The libvirt backend (runtime/src/backend_libvirt.c) against a real
+# The libvirt backend (runtime/libvirt/backend_libvirt.c) against a real
 # libvirtd: the VNF is a transient domain named after it that virsh lists,
 # whose XML is the microVM with shared memory; the per-container annotation
 # selects it; libvirtd not answering or refusing the domain is a clear error
@@ -53,9 +53,13 @@ test_annotation_selects_libvirt_and_virsh_shows_the_microvm() {
 	assert_eq libvirt-qemu "$(ps -o user= -p "$qpid")" "QEMU user" || return 1
 	"$RT_BIN" --root "$ROOT" kill "$id" KILL || return 1
 	wait_until 30 no_domain "$id" || { fail "domain outlived the workload"; return 1; }
+	# the shim notices the domain's end on its next poll: stopped, then delete
+	wait_until 30 lv_stopped "$id" || { fail "still $("$RT_BIN" --root "$ROOT" state "$id" | jq -r .status) after the domain ended"; return 1; }
 	"$RT_BIN" --root "$ROOT" delete "$id" || return 1
 	assert_no_leftovers
 }
+
+lv_stopped() { [ "$("$RT_BIN" --root "$ROOT" state "$1" | jq -r .status)" = stopped ]; }
 
 test_libvirtd_not_answering_is_a_clear_error() {
 	bundle_cmd "$T/b" 'true'

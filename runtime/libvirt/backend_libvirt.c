@@ -442,7 +442,7 @@ const struct vsl_backend vsl_backend_libvirt = {
 	.pins_at_start = true,
 };
 
-int vsl_libvirt_destroy(const char *name, const char *uuid, struct vsl_err **err)
+int vsl_libvirt_module_destroy(const char *name, const char *uuid, struct vsl_err **err)
 {
 	virConnectPtr conn = NULL;
 	if (lv_connect(&conn, err) < 0)
