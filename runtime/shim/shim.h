@@ -81,7 +81,8 @@ void shim_reap(struct shim *s);
 int shim_send_create(struct shim *s, struct vsl_err **err);
 int shim_send_simple(struct shim *s, Vessel__Ctl__Frame__MsgCase what, struct vsl_err **err);
 int shim_send_signal(struct shim *s, int signo, bool all, struct vsl_err **err);
-int shim_send_stdin(struct shim *s, const void *data, size_t n, bool eof, struct vsl_err **err);
+int shim_send_stdin(struct shim *s, uint32_t proc_id, const void *data, size_t n, bool eof,
+		    struct vsl_err **err);
 int shim_send_resize(struct shim *s, unsigned rows, unsigned cols, struct vsl_err **err);
 /* Waits up to timeout_ms for a frame of type `want` (others are handled by
  * shim_handle_frame); an Error frame becomes *err. */

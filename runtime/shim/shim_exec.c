@@ -198,20 +198,6 @@ static void resize_guest(struct shim *s, uint32_t id, unsigned rows, unsigned co
 	send_guest(s, &f);
 }
 
-static void stdin_guest(struct shim *s, uint32_t id, const void *data, size_t n, bool eof)
-{
-	Vessel__Ctl__Stdio io = VESSEL__CTL__STDIO__INIT;
-	io.proc_id = id;
-	io.stream = 0;
-	io.data.data = (uint8_t *)data;
-	io.data.len = n;
-	io.eof = eof;
-	Vessel__Ctl__Frame f = VESSEL__CTL__FRAME__INIT;
-	f.msg_case = VESSEL__CTL__FRAME__MSG_STDIO;
-	f.stdio = &io;
-	send_guest(s, &f);
-}
-
 bool shim_exec_frame(struct shim *s, Vessel__Ctl__Frame *f)
 {
 	uint32_t id;
@@ -311,10 +297,10 @@ static void stdin_input(struct shim *s, struct shim_exec *x)
 		return;
 	if (n <= 0) {
 		x->in_open = false;
-		stdin_guest(s, x->id, NULL, 0, true);
+		shim_send_stdin(s, x->id, NULL, 0, true, NULL);
 		return;
 	}
-	stdin_guest(s, x->id, buf, (size_t)n, false);
+	shim_send_stdin(s, x->id, buf, (size_t)n, false, NULL);
 }
 
 void shim_exec_poll(struct shim *s, const struct pollfd *p, struct shim_exec **owner, int n)

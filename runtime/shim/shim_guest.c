@@ -116,10 +116,11 @@ int shim_send_signal(struct shim *s, int signo, bool all, struct vsl_err **err)
 	return send_frame(s, &f, "Signal", err);
 }
 
-int shim_send_stdin(struct shim *s, const void *data, size_t n, bool eof, struct vsl_err **err)
+int shim_send_stdin(struct shim *s, uint32_t proc_id, const void *data, size_t n, bool eof,
+		    struct vsl_err **err)
 {
 	Vessel__Ctl__Stdio io = VESSEL__CTL__STDIO__INIT;
-	io.proc_id = 0;
+	io.proc_id = proc_id;
 	io.stream = 0;
 	io.data.data = (uint8_t *)data;
 	io.data.len = n;

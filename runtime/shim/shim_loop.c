@@ -293,10 +293,10 @@ static void handle_stdin(struct shim *s)
 		return;
 	if (n <= 0) {
 		s->in_open = false;
-		shim_send_stdin(s, NULL, 0, true, NULL);
+		shim_send_stdin(s, 0, NULL, 0, true, NULL);
 		return;
 	}
-	shim_send_stdin(s, buf, (size_t)n, false, NULL);
+	shim_send_stdin(s, 0, buf, (size_t)n, false, NULL);
 }
 
 static void handle_ctl(struct shim *s)

@@ -42,15 +42,7 @@ static bool has_controller(const char *dir, const char *name)
 
 static bool has_controllers(const char *dir)
 {
-	char path[512], buf[512] = "";
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, "memory") != NULL && strstr(buf, "pids") != NULL;
+	return has_controller(dir, "memory") && has_controller(dir, "pids");
 }
 
 static int write_file(const char *dir, const char *file, const char *value)
